@@ -1,0 +1,121 @@
+#include "loop.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace msb {
+
+namespace {
+std::int64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+}  // namespace
+
+std::unique_ptr<Multi> Loop::make_multi(MultiOptions options) {
+  auto observe_socket = std::move(options.socket_fn);
+  auto observe_timer = std::move(options.timer_fn);
+  options.socket_fn = [this, observe_socket](int fd, int what, void* p) {
+    if (observe_socket) observe_socket(fd, what, p);
+    watch(fd, what);
+  };
+  options.timer_fn = [this, observe_timer](long ms) {
+    if (observe_timer) observe_timer(ms);
+    set_timer(ms);
+  };
+  auto multi = std::make_unique<Multi>(std::move(options));
+  multi_ = multi.get();
+  return multi;
+}
+
+void Loop::watch(int fd, int what) {
+  if (fd < 0) return;
+  const auto i = static_cast<std::size_t>(fd);
+  if (i >= applied_.size()) {
+    const std::size_t n = std::max<std::size_t>(i + 1, applied_.size() * 2);
+    applied_.resize(n, 0);
+    wanted_.resize(n, 0);
+    is_changed_.resize(n, 0);
+  }
+  if (what == kPollRemove) {
+    // At once: the socket is about to be closed and its number may come back.
+    if (applied_[i]) {
+      modify(fd, applied_[i], 0);
+      ++stats_.modifies;
+    } else {
+      ++stats_.redundant;
+    }
+    applied_[i] = wanted_[i] = 0;
+    return;
+  }
+  wanted_[i] = static_cast<std::uint8_t>(what);
+  if (!is_changed_[i]) {
+    is_changed_[i] = 1;
+    changed_.push_back(fd);
+  }
+}
+
+void Loop::apply_changes() {
+  for (int fd : changed_) {
+    const auto i = static_cast<std::size_t>(fd);
+    is_changed_[i] = 0;
+    if (wanted_[i] == applied_[i]) {
+      ++stats_.redundant;
+      continue;
+    }
+    if (modify(fd, applied_[i], wanted_[i])) applied_[i] = wanted_[i];
+    ++stats_.modifies;
+  }
+  changed_.clear();
+}
+
+void Loop::set_timer(long ms) {
+  timer_armed_ = ms >= 0;
+  if (timer_armed_) timer_at_ns_ = mono_ns() + static_cast<std::int64_t>(ms) * 1'000'000;
+}
+
+int Loop::wait_ms(int max_wait_ms) const {
+  if (!timer_armed_) return max_wait_ms;
+  const std::int64_t d = timer_at_ns_ - mono_ns();
+  // Rounded up: waking a little late is harmless, waking early spins until the deadline.
+  const auto ms = static_cast<int>(std::max<std::int64_t>(0, (d + 999'999) / 1'000'000));
+  return max_wait_ms < 0 ? ms : std::min(ms, max_wait_ms);
+}
+
+void Loop::dispatch(int fd, int events) {
+  ++stats_.events;
+  multi_->socket_action(fd, events);
+}
+
+void Loop::fire_timer_if_due() {
+  if (timer_armed_ && mono_ns() >= timer_at_ns_) {
+    timer_armed_ = false;
+    ++stats_.timer_fires;
+    multi_->socket_action(kSocketTimeout, 0);
+  }
+}
+
+int Loop::run_once(int max_wait_ms) {
+  apply_changes();
+  const std::uint64_t before = stats_.events + stats_.timer_fires;
+  ++stats_.waits;
+  poll(wait_ms(max_wait_ms));
+  fire_timer_if_due();
+  return static_cast<int>(stats_.events + stats_.timer_fires - before);
+}
+
+std::unique_ptr<Loop> make_epoll_loop();
+
+std::vector<std::string> loop_names() { return {"epoll"}; }
+
+std::unique_ptr<Loop> make_loop(const std::string& name) {
+  if (name == "epoll") return make_epoll_loop();
+  std::string known;
+  for (const auto& n : loop_names()) known += (known.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown backend '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace msb

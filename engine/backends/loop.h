@@ -1,0 +1,81 @@
+// Event-loop backends that drive a Multi: the application side of the multi_socket API.
+//
+// A backend is two functions, as in libev: modify(fd, old, new) changes what the kernel
+// watches, and poll(timeout) waits once and hands each ready fd to dispatch(). Everything
+// else is here, shared: the socket callback lands in watch(), which coalesces changes so
+// each fd's mask is applied at most once per iteration (libev's fd_change/fd_reify); the
+// timer callback lands in set_timer(); run_once() is one loop iteration.
+//
+// REMOVE is applied at once rather than coalesced: the engine reports it just before it
+// closes the socket, and after the close the fd number may be reused by the next socket.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "msb/multi.h"
+
+namespace msb {
+
+struct LoopStats {
+  std::uint64_t waits = 0;        // calls that waited (epoll_wait, poll, select, ev_run)
+  std::uint64_t events = 0;       // ready sockets dispatched into socket_action
+  std::uint64_t timer_fires = 0;  // socket_action(kSocketTimeout) calls
+  std::uint64_t modifies = 0;     // changes applied to the kernel/loop's interest set
+  std::uint64_t redundant = 0;    // watch() calls that left the applied mask unchanged
+  double events_per_wait() const { return waits ? double(events) / double(waits) : 0; }
+};
+
+class Loop {
+ public:
+  virtual ~Loop() = default;
+  virtual const char* name() const = 0;
+
+  // Creates a Multi whose socket and timer callbacks feed this loop. Callbacks already in
+  // `options` still run first (to observe them).
+  std::unique_ptr<Multi> make_multi(MultiOptions options);
+
+  // The socket callback's target: what the engine wants of fd.
+  void watch(int fd, int what);
+  // The timer callback's target: ms from now, or -1 to delete.
+  void set_timer(long ms);
+  // One iteration: applies pending changes, waits at most max_wait_ms (less if the timer
+  // is due sooner), dispatches ready sockets and then the timer. Returns the dispatches.
+  virtual int run_once(int max_wait_ms);
+
+  const LoopStats& stats() const { return stats_; }
+
+ protected:
+  // What the kernel/loop should watch on fd changes from old_what to new_what (each a
+  // kPoll mask; 0 means not watched). Returns false if the backend cannot watch fd.
+  virtual bool modify(int fd, int old_what, int new_what) = 0;
+  // Waits at most timeout_ms (-1: no limit) and calls dispatch() for each ready socket.
+  virtual void poll(int timeout_ms) = 0;
+
+  void dispatch(int fd, int events);
+  // Milliseconds until the timer, clamped to max_wait_ms; -1 only if both are "forever".
+  int wait_ms(int max_wait_ms) const;
+  void fire_timer_if_due();
+
+  Multi* multi_ = nullptr;
+  LoopStats stats_;
+
+ private:
+  void apply_changes();
+
+  std::vector<std::uint8_t> applied_;   // by fd: the mask the backend has now
+  std::vector<std::uint8_t> wanted_;    // by fd: the mask the engine asked for
+  std::vector<int> changed_;            // fds whose wanted_ changed this iteration
+  std::vector<std::uint8_t> is_changed_;
+  bool timer_armed_ = false;
+  std::int64_t timer_at_ns_ = 0;
+};
+
+// "epoll" (more to come: select, poll, libev, perform). Throws std::invalid_argument with
+// the known names for an unknown one.
+std::unique_ptr<Loop> make_loop(const std::string& name);
+std::vector<std::string> loop_names();
+
+}  // namespace msb

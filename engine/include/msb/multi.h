@@ -1,0 +1,115 @@
+// Multi: many HTTP/1.1 transfers driven from one thread by any event loop, after libcurl's
+// multi_socket API.
+//
+// The contract, as in libcurl:
+//  - The socket callback says which socket to watch for what (in, out, in+out, remove). It
+//    is called only when what the engine wants of a socket changes, and with kPollRemove
+//    before the engine closes a socket it reported (or stops caring about it).
+//  - The timer callback gives the single nearest timeout in ms; -1 deletes the timer. When
+//    it fires, call socket_action(kSocketTimeout, 0).
+//  - When a watched socket is ready, call socket_action(fd, events). The engine acts on the
+//    transfers waiting on that socket only (found through the socket index), then on any
+//    expired timers, and never scans all transfers.
+//  - Finished transfers are read with info_read(). Unlike libcurl, a finished transfer is
+//    released by the engine at once (its Done carries everything), so remove() is only for
+//    abandoning a transfer still running.
+//  - perform()/fdset()/pollset() are the pre-multi_socket way: perform() steps every
+//    transfer, O(n) per call, kept on purpose as the baseline the design replaced.
+// Callbacks run inside add/remove/socket_action/perform and must not call back into the
+// same Multi except assign().
+#pragma once
+
+#include <poll.h>
+#include <sys/select.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "msb/stats.h"
+#include "msb/sys.h"
+#include "msb/transfer.h"
+
+namespace msb {
+
+// What the engine wants watched on a socket (the socket callback's `what`).
+enum Poll : int { kPollNone = 0, kPollIn = 1, kPollOut = 2, kPollInOut = 3, kPollRemove = 4 };
+const char* poll_name(int what);
+
+// What happened on a socket (socket_action's `events`); 0 means "unknown, go and look".
+enum Event : int { kEventIn = 1, kEventOut = 2, kEventErr = 4 };
+
+// socket_action's fd for "the timer fired".
+inline constexpr int kSocketTimeout = -1;
+
+enum class SockIndexKind : std::uint8_t {
+  chained,    // fixed bucket count, fd % buckets (curl 2006: 7 or 97; curl today: 911)
+  resizable,  // power-of-two buckets, doubled to keep load <= 1
+  direct,     // array indexed by fd
+};
+enum class TimerKind : std::uint8_t { splay };
+
+const char* sockindex_name(SockIndexKind k);
+std::optional<SockIndexKind> parse_sockindex(const std::string& name);
+const char* timer_name(TimerKind k);
+std::optional<TimerKind> parse_timer(const std::string& name);
+
+using SocketCallback = std::function<void(int fd, int what, void* socketp)>;
+using TimerCallback = std::function<void(long timeout_ms)>;
+
+struct MultiOptions {
+  SocketCallback socket_fn;
+  TimerCallback timer_fn;
+  SockIndexKind sockindex = SockIndexKind::resizable;
+  unsigned sockindex_buckets = 911;  // chained only
+  TimerKind timers = TimerKind::splay;
+  bool instrument = true;                // time each socket_action()/perform() call
+  std::size_t max_cached_connections = 64;  // idle keep-alive connections kept for reuse
+  SysCalls* sys = nullptr;               // null: the real system calls
+};
+
+class Multi {
+ public:
+  explicit Multi(MultiOptions options);
+  ~Multi();  // closes every socket (reporting REMOVE first) and drops all transfers
+  Multi(const Multi&) = delete;
+  Multi& operator=(const Multi&) = delete;
+
+  // Queues a transfer; it starts at the next socket_action(kSocketTimeout) or perform()
+  // (the timer callback asks for that with 0 ms). Refuses a URL it cannot handle.
+  AddResult add(TransferSpec spec);
+  // Abandons a running transfer without a Done. False if the id is not running.
+  bool remove(TransferId id);
+
+  // Acts on socket `fd` (or the timers, with kSocketTimeout); returns transfers running.
+  int socket_action(int fd, int events);
+  // Steps every transfer (the O(n) legacy driver); returns transfers running.
+  int perform();
+
+  // Milliseconds until the nearest timeout, 0 if already due, -1 if none.
+  long timeout();
+  std::optional<Done> info_read();
+  // Attaches a pointer to a socket the engine reported; handed back by the socket
+  // callback. False if the engine does not know the socket.
+  bool assign(int fd, void* socketp);
+
+  // Legacy waiting sets. fdset() adds every watched socket to the sets and raises *max_fd;
+  // it returns false, leaving the sets untouched, if any socket is >= FD_SETSIZE (select()
+  // cannot watch it: use pollset()). pollset() replaces `out` with one entry per socket.
+  bool fdset(fd_set* read_set, fd_set* write_set, int* max_fd);
+  void pollset(std::vector<pollfd>& out);
+
+  int running() const;
+  MultiStats stats() const;
+  void reset_timing_stats();  // empties the socket_action/perform histograms (phase change)
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace msb

@@ -1,0 +1,50 @@
+// Result codes of a finished transfer, each with a name and a message.
+//
+// One list generates the enum and both tables (as libuv's UV_ERRNO_MAP does), so a code can
+// never lack its message.
+#pragma once
+
+#include <cstdint>
+
+namespace msb {
+
+#define MSB_RESULT_LIST(X)                                                                   \
+  X(ok, "the transfer completed")                                                           \
+  X(url_malformed, "the URL could not be parsed")                                           \
+  X(unsupported_protocol, "the URL's scheme is not http://")                                \
+  X(couldnt_resolve, "the host name could not be resolved")                                 \
+  X(couldnt_connect, "the TCP connection could not be established")                         \
+  X(socket_error, "a socket could not be created (e.g. out of file descriptors)")           \
+  X(timed_out, "a connect, total or low-speed timeout expired")                             \
+  X(send_error, "sending the request failed")                                               \
+  X(recv_error, "receiving the response failed (e.g. the connection was reset)")            \
+  X(empty_reply, "the server closed the connection without sending anything")              \
+  X(bad_status_line, "the response's status line is not HTTP/1.x with a 3-digit status")   \
+  X(bad_header, "a response header line is malformed (bad name, NUL byte, folding)")       \
+  X(headers_too_large, "the response headers exceed the size limit")                        \
+  X(partial_headers, "the server closed the connection before the headers ended")          \
+  X(bad_content_length, "the Content-Length is invalid or conflicting")                     \
+  X(bad_chunk, "the chunked body framing is invalid")                                       \
+  X(partial_body, "the server closed the connection before the body ended")                 \
+  X(bad_response, "the response violates HTTP/1.1 in another way")                          \
+  X(bad_option, "a transfer option is invalid (e.g. a header containing a line break)")      \
+  X(out_of_memory, "an allocation failed")
+
+enum class Result : std::uint8_t {
+#define MSB_RESULT_ENUM(name, message) name,
+  MSB_RESULT_LIST(MSB_RESULT_ENUM)
+#undef MSB_RESULT_ENUM
+};
+
+constexpr int kResultCount = 0
+#define MSB_RESULT_COUNT(name, message) +1
+    MSB_RESULT_LIST(MSB_RESULT_COUNT)
+#undef MSB_RESULT_COUNT
+    ;
+
+// "ok", "timed_out", ...: stable names used in results files.
+const char* result_name(Result r);
+// A sentence saying what went wrong.
+const char* result_message(Result r);
+
+}  // namespace msb

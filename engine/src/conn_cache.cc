@@ -1,0 +1,42 @@
+#include "conn_cache.h"
+
+namespace msb::detail {
+
+std::unique_ptr<Connection> ConnCache::take(const std::string& origin) {
+  auto range = by_origin_.equal_range(origin);
+  if (range.first == range.second) return nullptr;
+  // Any one will do: a connection the server closed meanwhile is caught when taken.
+  auto best = range.first;
+  auto conn = std::move(*best->second);
+  lru_.erase(best->second);
+  by_origin_.erase(best);
+  return conn;
+}
+
+std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection> conn) {
+  if (capacity_ == 0) return conn;
+  lru_.push_front(std::move(conn));
+  by_origin_.emplace(lru_.front()->origin, lru_.begin());
+  if (lru_.size() <= capacity_) return nullptr;
+  auto oldest = std::prev(lru_.end());
+  auto range = by_origin_.equal_range((*oldest)->origin);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == oldest) {
+      by_origin_.erase(it);
+      break;
+    }
+  }
+  auto evicted = std::move(*oldest);
+  lru_.erase(oldest);
+  return evicted;
+}
+
+std::vector<std::unique_ptr<Connection>> ConnCache::drain() {
+  std::vector<std::unique_ptr<Connection>> out;
+  for (auto& c : lru_) out.push_back(std::move(c));
+  lru_.clear();
+  by_origin_.clear();
+  return out;
+}
+
+}  // namespace msb::detail

@@ -1,0 +1,39 @@
+// Idle keep-alive connections, by origin, bounded in number.
+//
+// A finished transfer leaves its connection here when the server allows reuse; the next
+// transfer to the same origin takes it instead of connecting. When full, the connection idle
+// the longest is evicted (the caller closes it). Idle connections are not watched, so one
+// the server closed meanwhile is found out when taken (see Multi's liveness check).
+#pragma once
+
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "transfer.h"
+
+namespace msb::detail {
+
+class ConnCache {
+ public:
+  explicit ConnCache(std::size_t capacity) : capacity_(capacity) {}
+
+  // An idle connection to `origin`, or null.
+  std::unique_ptr<Connection> take(const std::string& origin);
+  // Caches `conn`; returns a connection evicted to make room (or `conn` itself when the
+  // capacity is 0), which the caller must close.
+  std::unique_ptr<Connection> put(std::unique_ptr<Connection> conn);
+  // Empties the cache, handing every connection to the caller.
+  std::vector<std::unique_ptr<Connection>> drain();
+  std::size_t size() const { return lru_.size(); }
+
+ private:
+  using Lru = std::list<std::unique_ptr<Connection>>;  // front: most recently cached
+  std::size_t capacity_;
+  Lru lru_;
+  std::unordered_multimap<std::string, Lru::iterator> by_origin_;
+};
+
+}  // namespace msb::detail

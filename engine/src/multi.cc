@@ -1,0 +1,388 @@
+// Multi's dispatch side: the public API, socket_action/perform, the socket and timer
+// callbacks, and deadlines. The per-transfer state machine is in transfer_steps.cc.
+#include <algorithm>
+#include <cassert>
+
+#include "clock.h"
+#include "multi_impl.h"
+
+namespace msb {
+
+using detail::kNever;
+using detail::now_ns;
+
+const char* poll_name(int what) {
+  switch (what) {
+    case kPollNone: return "none";
+    case kPollIn: return "in";
+    case kPollOut: return "out";
+    case kPollInOut: return "inout";
+    case kPollRemove: return "remove";
+  }
+  return "invalid";
+}
+
+const char* sockindex_name(SockIndexKind k) {
+  switch (k) {
+    case SockIndexKind::chained: return "chained";
+    case SockIndexKind::resizable: return "resizable";
+    case SockIndexKind::direct: return "direct";
+  }
+  return "unknown";
+}
+
+std::optional<SockIndexKind> parse_sockindex(const std::string& name) {
+  for (auto k : {SockIndexKind::chained, SockIndexKind::resizable, SockIndexKind::direct}) {
+    if (name == sockindex_name(k)) return k;
+  }
+  return std::nullopt;
+}
+
+const char* timer_name(TimerKind k) {
+  switch (k) {
+    case TimerKind::splay: return "splay";
+  }
+  return "unknown";
+}
+
+std::optional<TimerKind> parse_timer(const std::string& name) {
+  if (name == "splay") return TimerKind::splay;
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- public API -> Impl
+
+Multi::Multi(MultiOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Multi::~Multi() = default;
+AddResult Multi::add(TransferSpec spec) { return impl_->add(std::move(spec)); }
+bool Multi::remove(TransferId id) { return impl_->remove(id); }
+int Multi::socket_action(int fd, int events) { return impl_->socket_action(fd, events); }
+int Multi::perform() { return impl_->perform(); }
+long Multi::timeout() { return impl_->timeout(); }
+std::optional<Done> Multi::info_read() { return impl_->info_read(); }
+bool Multi::assign(int fd, void* socketp) { return impl_->assign(fd, socketp); }
+bool Multi::fdset(fd_set* r, fd_set* w, int* max_fd) { return impl_->fdset(r, w, max_fd); }
+void Multi::pollset(std::vector<pollfd>& out) { impl_->pollset(out); }
+int Multi::running() const { return impl_->running(); }
+MultiStats Multi::stats() const { return impl_->stats(); }
+void Multi::reset_timing_stats() { impl_->reset_timing_stats(); }
+
+// ---------------------------------------------------------------- construction
+
+Multi::Impl::Impl(MultiOptions options)
+    : opt_(std::move(options)),
+      sys_(opt_.sys ? *opt_.sys : SysCalls::real()),
+      index_(detail::make_sockindex(opt_.sockindex, opt_.sockindex_buckets)),
+      timers_(detail::make_timer_queue(opt_.timers)),
+      cache_(opt_.max_cached_connections),
+      recv_buffer_(16 * 1024) {
+  stats_.by_result.assign(kResultCount, 0);
+}
+
+Multi::Impl::~Impl() {
+  // Every socket still open is reported REMOVE before it is closed, as at any other time.
+  for (auto& t : slots_) {
+    if (t) close_connection(*t);
+  }
+  for (auto& c : cache_.drain()) close_fd(c->fd);
+}
+
+// ---------------------------------------------------------------- transfers
+
+AddResult Multi::Impl::add(TransferSpec spec) {
+  AddResult out;
+  auto parsed = detail::parse_url(spec.url);
+  if (parsed.error != Result::ok) {
+    out.error = parsed.error;
+    out.detail = std::move(parsed.detail);
+    return out;
+  }
+  std::string extra;
+  for (const auto& h : spec.headers) {
+    if (h.find_first_of("\r\n") != std::string::npos || h.find(':') == std::string::npos) {
+      out.error = Result::bad_option;
+      out.detail = "request header '" + h.substr(0, 100) +
+                   "' must be one 'Name: value' line without CR or LF";
+      return out;
+    }
+    extra += h;
+    extra += "\r\n";
+  }
+
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  auto t = std::make_unique<Transfer>();
+  // The serial in the high bits makes every id unique for the Multi's life; the slot in
+  // the low bits makes remove(id) a direct index.
+  t->id = (++serial_ << 32) | slot;
+  t->slot = slot;
+  t->method = spec.method;
+  t->url = std::move(parsed.url);
+  t->extra_headers = std::move(extra);
+  t->sink = std::move(spec.sink);
+  t->user = spec.user;
+  t->connect_timeout_ms = spec.connect_timeout_ms;
+  t->total_timeout_ms = spec.total_timeout_ms;
+  t->low_speed_limit = spec.low_speed_limit;
+  t->low_speed_time_ms = spec.low_speed_time_ms;
+  t->timer.owner = t.get();
+  out.id = t->id;
+
+  Transfer& ref = *t;
+  slots_[slot] = std::move(t);
+  ++live_;
+  ++stats_.transfers_added;
+  // Like libcurl, adding only asks for an immediate timeout; the transfer starts in the
+  // socket_action(kSocketTimeout) or perform() that follows.
+  set_expire(ref, detail::kExpireStart, now_ns());
+  update_timer();
+  return out;
+}
+
+detail::Transfer* Multi::Impl::lookup(TransferId id) {
+  const auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
+  if (slot >= slots_.size() || !slots_[slot] || slots_[slot]->id != id) return nullptr;
+  return slots_[slot].get();
+}
+
+void Multi::Impl::release_slot(Transfer& t) {
+  if (t.timer.queued) timers_->remove(&t.timer);
+  const std::uint32_t slot = t.slot;
+  slots_[slot].reset();
+  free_slots_.push_back(slot);
+  --live_;
+}
+
+bool Multi::Impl::remove(TransferId id) {
+  Transfer* t = lookup(id);
+  if (!t) return false;
+  close_connection(*t);
+  ++stats_.transfers_removed;
+  release_slot(*t);
+  update_timer();
+  return true;
+}
+
+std::optional<Done> Multi::Impl::info_read() {
+  if (done_.empty()) return std::nullopt;
+  Done d = done_.front();
+  done_.pop_front();
+  return d;
+}
+
+// ---------------------------------------------------------------- driving
+
+int Multi::Impl::socket_action(int fd, int events) {
+  const std::int64_t t0 = opt_.instrument ? now_ns() : 0;
+  ++stats_.socket_action_calls;
+  if (fd == kSocketTimeout) {
+    timer_armed_ = false;  // the application's one-shot timer has fired
+  } else if (detail::SockEntry* e = index_->find(fd)) {
+    if (!e->more.empty()) {
+      // Several transfers share the socket; stepping one may end it and change the list.
+      waiting_.clear();
+      waiting_.push_back(e->first.transfer->id);
+      for (const auto& w : e->more) waiting_.push_back(w.transfer->id);
+      for (TransferId id : waiting_) {
+        if (Transfer* t = lookup(id)) step(*t, events);
+      }
+    } else if (e->first.transfer) {
+      step(*e->first.transfer, events);
+    }
+  }
+  // As libcurl does, also act on anything already due: the application's timer may be
+  // late, and a busy socket must not starve the deadlines.
+  run_expired(now_ns());
+  update_timer();
+  if (opt_.instrument) {
+    const auto dt = static_cast<std::uint64_t>(now_ns() - t0);
+    (fd == kSocketTimeout ? stats_.socket_action_timer_ns : stats_.socket_action_socket_ns)
+        .record(dt);
+  }
+  return running();
+}
+
+int Multi::Impl::perform() {
+  const std::int64_t t0 = opt_.instrument ? now_ns() : 0;
+  ++stats_.perform_calls;
+  // The O(n) walk on purpose: every transfer is stepped, ready or not.
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Transfer* t = slots_[i].get();
+    if (t && t->state != detail::TransferState::init) step(*t, 0);
+  }
+  run_expired(now_ns());
+  timer_armed_ = false;  // perform() users poll timeout() rather than hold a timer
+  update_timer();
+  if (opt_.instrument) stats_.perform_ns.record(static_cast<std::uint64_t>(now_ns() - t0));
+  return running();
+}
+
+long Multi::Impl::timeout() {
+  const std::int64_t nearest = timers_->nearest();
+  if (nearest == kNever) return -1;
+  const std::int64_t d = nearest - now_ns();
+  return d <= 0 ? 0 : static_cast<long>((d + detail::kNsPerMs - 1) / detail::kNsPerMs);
+}
+
+bool Multi::Impl::assign(int fd, void* socketp) {
+  detail::SockEntry* e = index_->find(fd);
+  if (!e) return false;
+  e->socketp = socketp;
+  return true;
+}
+
+bool Multi::Impl::fdset(fd_set* read_set, fd_set* write_set, int* max_fd) {
+  bool fits = true;
+  index_->for_each([&](detail::SockEntry& e) {
+    if (e.fd >= FD_SETSIZE) fits = false;
+  });
+  if (!fits) return false;
+  index_->for_each([&](detail::SockEntry& e) {
+    const int w = e.wanted();
+    if ((w & kPollIn) && read_set) FD_SET(e.fd, read_set);
+    if ((w & kPollOut) && write_set) FD_SET(e.fd, write_set);
+    if (w && max_fd) *max_fd = std::max(*max_fd, e.fd);
+  });
+  return true;
+}
+
+void Multi::Impl::pollset(std::vector<pollfd>& out) {
+  out.clear();
+  index_->for_each([&](detail::SockEntry& e) {
+    const int w = e.wanted();
+    short ev = 0;
+    if (w & kPollIn) ev |= POLLIN;
+    if (w & kPollOut) ev |= POLLOUT;
+    if (ev) out.push_back(pollfd{e.fd, ev, 0});
+  });
+}
+
+// ---------------------------------------------------------------- deadlines
+
+void Multi::Impl::set_expire(Transfer& t, detail::ExpireId id, std::int64_t when) {
+  t.deadline[id] = when;
+  requeue(t);
+}
+
+void Multi::Impl::clear_expire(Transfer& t, detail::ExpireId id) {
+  if (t.deadline[id] == kNever) return;
+  t.deadline[id] = kNever;
+  requeue(t);
+}
+
+// Puts the transfer's nearest deadline (only that one) into the timer queue.
+void Multi::Impl::requeue(Transfer& t) {
+  const std::int64_t nearest = *std::min_element(t.deadline.begin(), t.deadline.end());
+  if (t.timer.queued) {
+    if (t.timer.key == nearest) return;
+    timers_->remove(&t.timer);
+  }
+  if (nearest != kNever) timers_->insert(&t.timer, nearest);
+}
+
+void Multi::Impl::run_expired(std::int64_t now) {
+  while (detail::TimerNode* node = timers_->pop_expired(now)) {
+    on_expired(*static_cast<Transfer*>(node->owner), now);
+  }
+}
+
+// Tells the application about the nearest deadline, only when it changed (libcurl's
+// Curl_update_timer).
+void Multi::Impl::update_timer() {
+  if (!opt_.timer_fn) return;
+  const std::int64_t nearest = timers_->nearest();
+  if (nearest == kNever) {
+    if (timer_armed_) {
+      timer_armed_ = false;
+      ++stats_.timer_callbacks;
+      opt_.timer_fn(-1);
+    }
+    return;
+  }
+  if (timer_armed_ && nearest == timer_deadline_) return;
+  timer_armed_ = true;
+  timer_deadline_ = nearest;
+  const std::int64_t d = nearest - now_ns();
+  const long ms = d <= 0 ? 0 : static_cast<long>((d + detail::kNsPerMs - 1) / detail::kNsPerMs);
+  ++stats_.timer_callbacks;
+  opt_.timer_fn(ms);
+}
+
+// ---------------------------------------------------------------- sockets
+
+// Records what `t` wants of its connection's socket and tells the application if the
+// socket's combined interest changed.
+void Multi::Impl::watch(Transfer& t, int want) {
+  Connection& c = *t.conn;
+  if (!c.watch) {
+    c.watch = index_->find(c.fd);
+    if (!c.watch) c.watch = &index_->insert(c.fd);
+  }
+  detail::SockWaiter* w = c.watch->find_waiter(&t);
+  if (!w) w = &c.watch->add_waiter(&t);
+  w->want = static_cast<std::uint8_t>(want);
+  sync_socket(*c.watch);
+}
+
+void Multi::Impl::unwatch(Transfer& t) {
+  if (!t.conn || !t.conn->watch) return;
+  detail::SockEntry* e = t.conn->watch;
+  t.conn->watch = nullptr;
+  e->drop_waiter(&t);
+  if (e->waiter_count() == 0) {
+    if (e->reported != kPollNone) {
+      ++stats_.socket_callbacks;
+      if (opt_.socket_fn) opt_.socket_fn(e->fd, kPollRemove, e->socketp);
+    }
+    index_->erase(e->fd);
+  } else {
+    sync_socket(*e);
+  }
+}
+
+void Multi::Impl::sync_socket(detail::SockEntry& e) {
+  const int w = e.wanted();
+  if (w == e.reported) return;
+  e.reported = w;
+  ++stats_.socket_callbacks;
+  if (opt_.socket_fn) opt_.socket_fn(e.fd, w == kPollNone ? kPollRemove : w, e.socketp);
+}
+
+void Multi::Impl::close_fd(int fd) { sys_.close(fd); }
+
+void Multi::Impl::close_connection(Transfer& t) {
+  if (!t.conn) return;
+  unwatch(t);
+  close_fd(t.conn->fd);
+  t.conn.reset();
+}
+
+void Multi::Impl::cache_or_close(Transfer& t) {
+  if (!t.conn) return;
+  unwatch(t);
+  if (auto evicted = cache_.put(std::move(t.conn))) close_fd(evicted->fd);
+}
+
+// ---------------------------------------------------------------- stats
+
+MultiStats Multi::Impl::stats() const {
+  MultiStats s = stats_;
+  s.sockindex = index_->stats();
+  s.timers = timers_->stats();
+  s.running = live_;
+  return s;
+}
+
+void Multi::Impl::reset_timing_stats() {
+  stats_.socket_action_socket_ns.reset();
+  stats_.socket_action_timer_ns.reset();
+  stats_.perform_ns.reset();
+}
+
+}  // namespace msb

@@ -1,0 +1,93 @@
+// Multi's internals: the dispatch side (multi.cc: socket_action, perform, callbacks,
+// timers) and the per-transfer state machine (transfer_steps.cc) share this class.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "conn_cache.h"
+#include "msb/multi.h"
+#include "sockindex.h"
+#include "timer_queue.h"
+#include "transfer.h"
+
+namespace msb {
+
+class Multi::Impl {
+ public:
+  explicit Impl(MultiOptions options);
+  ~Impl();
+
+  AddResult add(TransferSpec spec);
+  bool remove(TransferId id);
+  int socket_action(int fd, int events);
+  int perform();
+  long timeout();
+  std::optional<Done> info_read();
+  bool assign(int fd, void* socketp);
+  bool fdset(fd_set* read_set, fd_set* write_set, int* max_fd);
+  void pollset(std::vector<pollfd>& out);
+  int running() const { return static_cast<int>(live_); }
+  MultiStats stats() const;
+  void reset_timing_stats();
+
+ private:
+  using Transfer = detail::Transfer;
+  using Connection = detail::Connection;
+
+  // --- transfers (multi.cc)
+  Transfer* lookup(TransferId id);
+  void release_slot(Transfer& t);
+
+  // --- the state machine (transfer_steps.cc)
+  // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
+  void step(Transfer& t, int events);
+  void on_expired(Transfer& t, std::int64_t now);
+  void start(Transfer& t, std::int64_t now);
+  void resolve_and_connect(Transfer& t);
+  void connect_next(Transfer& t);
+  void check_connect(Transfer& t, int events);
+  void on_connected(Transfer& t);
+  void send_request(Transfer& t);
+  void receive(Transfer& t);
+  bool retry_on_fresh_connection(Transfer& t);
+  void finish(Transfer& t, Result result, int os_error = 0);
+  void set_state(Transfer& t, detail::TransferState s);
+
+  // --- deadlines (multi.cc)
+  void set_expire(Transfer& t, detail::ExpireId id, std::int64_t when);
+  void clear_expire(Transfer& t, detail::ExpireId id);
+  void requeue(Transfer& t);
+  void run_expired(std::int64_t now);
+  void update_timer();
+
+  // --- sockets (multi.cc)
+  void watch(Transfer& t, int want);
+  void unwatch(Transfer& t);
+  void sync_socket(detail::SockEntry& e);
+  void close_connection(Transfer& t);
+  void cache_or_close(Transfer& t);
+  void close_fd(int fd);
+
+  MultiOptions opt_;
+  SysCalls& sys_;
+  std::unique_ptr<detail::SockIndex> index_;
+  std::unique_ptr<detail::TimerQueue> timers_;
+  detail::ConnCache cache_;
+
+  std::vector<std::unique_ptr<Transfer>> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint64_t serial_ = 0;
+  std::size_t live_ = 0;
+  std::deque<Done> done_;
+
+  bool timer_armed_ = false;  // the application holds a timer we asked for
+  std::int64_t timer_deadline_ = 0;
+  std::vector<TransferId> waiting_;  // scratch for socket_action, reused (no allocation)
+  std::vector<char> recv_buffer_;    // shared by all transfers
+
+  MultiStats stats_;
+};
+
+}  // namespace msb

@@ -1,0 +1,55 @@
+#include "sockindex_hashed.h"
+
+#include <algorithm>
+
+namespace msb::detail {
+
+BucketChains::~BucketChains() {
+  for (SockEntry* head : heads_) {
+    while (head) {
+      SockEntry* next = head->next;
+      delete head;
+      head = next;
+    }
+  }
+}
+
+SockEntry* BucketChains::unlink(std::size_t bucket, int fd) {
+  for (SockEntry** link = &heads_[bucket]; *link; link = &(*link)->next) {
+    if ((*link)->fd == fd) {
+      SockEntry* e = *link;
+      *link = e->next;
+      e->next = nullptr;
+      return e;
+    }
+  }
+  return nullptr;
+}
+
+void BucketChains::for_each(const std::function<void(SockEntry&)>& fn) {
+  for (SockEntry* head : heads_) {
+    for (SockEntry* e = head; e;) {
+      SockEntry* next = e->next;  // read first: fn may not erase, but stays safe if it did
+      fn(*e);
+      e = next;
+    }
+  }
+}
+
+void BucketChains::describe(SockIndexStats& s) const {
+  s.buckets = heads_.size();
+  s.occupancy.assign(1, 0);
+  std::uint64_t nonempty = 0;
+  for (SockEntry* head : heads_) {
+    std::uint64_t k = 0;
+    for (SockEntry* e = head; e; e = e->next) ++k;
+    if (k >= s.occupancy.size()) s.occupancy.resize(k + 1, 0);
+    ++s.occupancy[k];
+    if (k) ++nonempty;
+    s.max_chain = std::max(s.max_chain, k);
+  }
+  s.load_factor = s.buckets ? double(s.size) / double(s.buckets) : 0;
+  s.mean_chain = nonempty ? double(s.size) / double(nonempty) : 0;
+}
+
+}  // namespace msb::detail

@@ -1,0 +1,1 @@
+"""Charts and an index.html from msbench results files."""

@@ -1,0 +1,88 @@
+"""The report generator on small committed results (made by real msbench runs)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+FIXTURES = HERE / "fixtures"
+REPORTS = HERE.parent
+
+
+def run_report(*args):
+    return subprocess.run([sys.executable, "-m", "msbench_report", *map(str, args)],
+                          cwd=REPORTS, capture_output=True, text=True)
+
+
+def test_charts_and_index_from_two_overlaid_results(tmp_path):
+    out = tmp_path / "report"
+    r = run_report(FIXTURES / "quick-epoll.json", FIXTURES / "quick-chained7.json", "-o", out)
+    assert r.returncode == 0, r.stderr
+    for name in ("socket_action_percentiles", "sockindex_occupancy"):
+        for ext in ("png", "svg"):
+            f = out / f"{name}.{ext}"
+            assert f.stat().st_size > 1000, f
+    assert (out / "socket_action_percentiles.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    index = (out / "index.html").read_text()
+    assert "socket_action_percentiles.png" in index
+    assert "quick-chained7.json" in index and "quick-epoll.json" in index
+    # The summary table has one row per run, with the accounting verdict.
+    assert index.count("<tr>") == 1 + 2
+    assert "report:" in r.stdout and "index.html" in r.stdout
+
+
+def test_overlay_draws_one_line_per_run(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from msbench_report import charts
+    from msbench_report.load import load_results
+    docs = [load_results(FIXTURES / "quick-epoll.json"), load_results(FIXTURES / "quick-chained7.json")]
+    captured = {}
+    real_save = charts._save
+
+    def spy(fig, folder, name):
+        captured[name] = len(fig.axes[0].get_lines())
+        return real_save(fig, folder, name)
+
+    charts._save = spy
+    try:
+        charts.percentile_distribution(docs, tmp_path)
+    finally:
+        charts._save = real_save
+    assert captured["socket_action_percentiles"] == 2
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not JSON (line 1"),
+    ('{"schema": "something-else"}', "not an msbench results file"),
+    ('{"schema": "msbench-results", "schema_version": 99, "runs": []}', "schema_version 99"),
+    ('{"schema": "msbench-results", "schema_version": 1, "runs": []}', "'runs' must be a non-empty"),
+    ('{"schema": "msbench-results", "schema_version": 1, "runs": [{"config": {}}]}',
+     "runs[0] lacks 'socket_action_us'"),
+])
+def test_bad_results_file_gives_clear_error_naming_it(tmp_path, content, message):
+    bad = tmp_path / "broken.json"
+    bad.write_text(content)
+    r = run_report(FIXTURES / "quick-epoll.json", bad, "-o", tmp_path / "out")
+    assert r.returncode == 2
+    assert str(bad) in r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_file_is_named(tmp_path):
+    r = run_report(tmp_path / "nope.json", "-o", tmp_path / "out")
+    assert r.returncode == 2
+    assert "nope.json: cannot read" in r.stderr
+
+
+def test_fixture_accounting_is_consistent():
+    for f in FIXTURES.glob("*.json"):
+        doc = json.loads(f.read_text())
+        for run in doc["runs"]:
+            acc = run["accounting"]
+            assert acc["started"] == acc["ended_total"] + acc["still_running"], f
+            assert sum(acc["ended"].values()) == acc["ended_total"], f

@@ -1,0 +1,114 @@
+// Connect, total and low-speed timeouts against servers that misbehave in time. Waits are
+// bounded by the driver's deadline; nothing sleeps.
+#include <gtest/gtest.h>
+
+#include "drivers.h"
+#include "raw_server.h"
+#include "trickle_server.h"
+
+namespace msb {
+namespace {
+
+using std::chrono::seconds;
+
+Done run_one(TransferSpec spec) {
+  test::LoopDriver driver;
+  auto added = driver.multi().add(spec);
+  EXPECT_TRUE(added) << added.detail;
+  EXPECT_TRUE(driver.run(seconds(20)));
+  EXPECT_EQ(driver.done.size(), 1u);
+  return driver.done.empty() ? Done{} : driver.done[0];
+}
+
+TEST(Timeouts, TotalTimeoutOnServerThatNeverAnswers) {
+  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  TransferSpec spec;
+  spec.url = silent.url("/");
+  spec.total_timeout_ms = 300;
+  const Done d = run_one(spec);
+  EXPECT_EQ(d.result, Result::timed_out);
+  EXPECT_EQ(d.expired, Expired::total);
+  EXPECT_GE(d.timings.total_us, 300'000);
+  EXPECT_GE(d.timings.connect_us, 0);  // it did connect
+  EXPECT_EQ(d.http_status, 0);
+}
+
+TEST(Timeouts, LowSpeedTimeoutOnServerThatAcceptsAndStaysSilent) {
+  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  TransferSpec spec;
+  spec.url = silent.url("/");
+  spec.low_speed_limit = 10;
+  spec.low_speed_time_ms = 300;
+  spec.total_timeout_ms = 10000;
+  const Done d = run_one(spec);
+  EXPECT_EQ(d.result, Result::timed_out);
+  EXPECT_EQ(d.expired, Expired::low_speed);
+  EXPECT_GE(d.timings.total_us, 300'000);
+}
+
+TEST(Timeouts, LowSpeedTimeoutOnTrickleBelowTheLimit) {
+  server::TrickleServer srv{server::ServerOptions{}};
+  srv.start_thread();
+  TransferSpec spec;
+  spec.url = srv.endpoints()[0].url("/trickle/1000/100/1");  // 10 B/s
+  spec.low_speed_limit = 200;                                // wants 200 B/s
+  spec.low_speed_time_ms = 400;
+  spec.total_timeout_ms = 10000;
+  const Done d = run_one(spec);
+  EXPECT_EQ(d.result, Result::timed_out);
+  EXPECT_EQ(d.expired, Expired::low_speed);
+  EXPECT_GT(d.body_bytes, 0u);
+  EXPECT_LT(d.body_bytes, 1000u);
+}
+
+TEST(Timeouts, TrickleAboveTheLowSpeedLimitCompletes) {
+  server::TrickleServer srv{server::ServerOptions{}};
+  srv.start_thread();
+  TransferSpec spec;
+  spec.url = srv.endpoints()[0].url("/trickle/60/20/4");  // 200 B/s for 300 ms
+  spec.low_speed_limit = 20;
+  spec.low_speed_time_ms = 100;
+  spec.total_timeout_ms = 10000;
+  const Done d = run_one(spec);
+  EXPECT_EQ(d.result, Result::ok) << expired_name(d.expired);
+  EXPECT_EQ(d.body_bytes, 60u);
+}
+
+TEST(Timeouts, ConnectTimeoutWhenTheHandshakeNeverCompletes) {
+  test::BlackholeListener hole;
+  TransferSpec spec;
+  spec.url = hole.url();
+  spec.connect_timeout_ms = 300;
+  spec.total_timeout_ms = 10000;
+  const Done d = run_one(spec);
+  EXPECT_EQ(d.result, Result::timed_out);
+  EXPECT_EQ(d.expired, Expired::connect);
+  EXPECT_EQ(d.timings.connect_us, -1);
+  EXPECT_GE(d.timings.total_us, 300'000);
+}
+
+TEST(Timeouts, ConnectionRefused) {
+  TransferSpec spec;
+  spec.url = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  spec.total_timeout_ms = 5000;
+  const Done d = run_one(spec);
+  EXPECT_EQ(d.result, Result::couldnt_connect);
+  EXPECT_EQ(d.os_error, ECONNREFUSED);
+}
+
+// Through perform() the same deadlines hold, found by timeout() and the O(n) walk.
+TEST(Timeouts, TotalTimeoutThroughPerform) {
+  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::PerformDriver driver;
+  TransferSpec spec;
+  spec.url = silent.url("/");
+  spec.total_timeout_ms = 200;
+  ASSERT_TRUE(driver.multi().add(spec));
+  ASSERT_TRUE(driver.run(seconds(20)));
+  ASSERT_EQ(driver.done.size(), 1u);
+  EXPECT_EQ(driver.done[0].result, Result::timed_out);
+  EXPECT_EQ(driver.done[0].expired, Expired::total);
+}
+
+}  // namespace
+}  // namespace msb

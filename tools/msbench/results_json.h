@@ -1,0 +1,24 @@
+// The results document: schema-versioned JSON with machine facts and each run's metrics.
+// Histograms are written bucket by bucket (lowest value in ns, count), so results from
+// several processes merge exactly.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "run_config.h"
+
+namespace msb::cli {
+
+inline constexpr int kResultsSchemaVersion = 1;
+
+nlohmann::json machine_facts();
+nlohmann::json histogram_json(const Histogram& h);
+nlohmann::json run_json(const RunResult& r);
+nlohmann::json results_document(const std::vector<RunResult>& runs);
+
+// Writes `doc` to `path`, creating parent folders; throws std::runtime_error on failure.
+void write_json(const nlohmann::json& doc, const std::string& path);
+
+}  // namespace msb::cli

@@ -1,0 +1,32 @@
+// The built-in trickle server in a child process of its own, so that client and server
+// each get the full open-files limit (20,000 here, and not raisable in most containers).
+#pragma once
+
+#include <sys/types.h>
+
+#include <vector>
+
+#include "trickle_server.h"
+
+namespace msb::cli {
+
+class ServerProcess {
+ public:
+  // Forks; the child listens, reports its endpoints through a pipe and serves until
+  // stopped. Throws std::runtime_error with the child's reason if it could not listen.
+  // Call before starting threads.
+  explicit ServerProcess(const server::ServerOptions& options);
+  ~ServerProcess();  // stop()
+  const std::vector<server::Endpoint>& endpoints() const { return endpoints_; }
+  // SIGTERM, then waits for the child to exit.
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+  std::vector<server::Endpoint> endpoints_;
+};
+
+// Raises the soft open-files limit to the hard one; returns the limit now in force.
+long raise_fd_limit();
+
+}  // namespace msb::cli

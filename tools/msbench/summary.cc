@@ -1,0 +1,61 @@
+#include "summary.h"
+
+#include <fmt/core.h>
+
+namespace msb::cli {
+
+namespace {
+
+void histogram_row(std::FILE* out, const char* name, const Histogram& h) {
+  auto us = [](std::uint64_t ns) { return double(ns) / 1000.0; };
+  fmt::print(out, "  {:<22} {:>10} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.2f}\n", name,
+             h.count(), us(h.quantile(0.5)), us(h.quantile(0.9)), us(h.quantile(0.99)),
+             us(h.quantile(0.999)), us(h.max()));
+}
+
+}  // namespace
+
+void print_summary(const RunResult& r, std::FILE* out) {
+  const RunConfig& c = r.config;
+  const MultiStats& e = r.engine;
+  fmt::print(out, "\nmsbench run: {} connections ({:.1f}% active, {} B every {} ms), backend {}, "
+                  "sockindex {}, timers {}{}\n",
+             c.connections, c.active_fraction * 100, c.trickle_bytes, c.trickle_interval_ms,
+             c.backend, c.sockindex, c.timers, r.interrupted ? "  [PARTIAL: interrupted]" : "");
+  fmt::print(out, "  ramp-up {:.2f} s, measured {:.2f} s with {} connections open\n\n", r.ramp_s,
+             r.measured_s, r.open_at_measure);
+  fmt::print(out, "  {:<22} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "per call (us)", "calls",
+             "p50", "p90", "p99", "p99.9", "max");
+  histogram_row(out, "socket_action(socket)", e.socket_action_socket_ns);
+  histogram_row(out, "socket_action(timer)", e.socket_action_timer_ns);
+  if (e.perform_ns.count()) histogram_row(out, "perform()", e.perform_ns);
+
+  const SockIndexStats& s = e.sockindex;
+  fmt::print(out, "\n  socket index  {} : {} sockets in {} buckets, load {:.2f}, max chain {}, "
+                  "{:.2f} probes/lookup\n",
+             s.variant, s.size, s.buckets, s.load_factor, s.max_chain, s.probes_per_lookup());
+  const TimerStats& t = e.timers;
+  fmt::print(out, "  timers        {} : {} queued, {} ops, {:.2f} rotations/op, {:.2f} steps/op\n",
+             t.variant, t.size, t.ops(), t.ops() ? double(t.rotations) / double(t.ops()) : 0.0,
+             t.ops() ? double(t.steps) / double(t.ops()) : 0.0);
+  fmt::print(out, "  loop          {} : {} waits, {:.2f} events/wait, {} modifies, {} redundant\n",
+             c.backend, r.loop.waits, r.loop.events_per_wait(), r.loop.modifies,
+             r.loop.redundant);
+  const double per_conn =
+      r.added ? double(r.rss_open_kb - r.rss_before_kb) * 1024.0 / double(r.added) : 0;
+  fmt::print(out, "  cpu           user {:.2f} s, sys {:.2f} s; RSS {} -> {} KiB ({:.0f} B per connection)\n",
+             r.cpu_user_s, r.cpu_sys_s, r.rss_before_kb, r.rss_open_kb, per_conn);
+
+  fmt::print(out, "\n  transfers: {} started = ", r.added);
+  std::uint64_t ended = 0;
+  for (int i = 0; i < kResultCount; ++i) {
+    if (r.ended_by_result[i]) {
+      fmt::print(out, "{} {} + ", r.ended_by_result[i], result_name(static_cast<Result>(i)));
+      ended += r.ended_by_result[i];
+    }
+  }
+  fmt::print(out, "{} still running at the end  [{}]\n", r.still_running,
+             r.accounting_holds() ? "accounted" : "ACCOUNTING MISMATCH");
+}
+
+}  // namespace msb::cli

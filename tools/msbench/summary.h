@@ -1,0 +1,12 @@
+// The terminal summary of a run: one screen that answers "what did socket_action cost?".
+#pragma once
+
+#include <cstdio>
+
+#include "run_config.h"
+
+namespace msb::cli {
+
+void print_summary(const RunResult& r, std::FILE* out);
+
+}  // namespace msb::cli

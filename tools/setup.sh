@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages msbench needs, only those missing. Safe to run repeatedly.
+# Needs root (or sudo) the first time on a fresh Debian 12 machine; nothing else is fetched.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  clang libclang-rt-14-dev          # libFuzzer targets
+  googletest libgtest-dev libbenchmark-dev
+  libev-dev libc-ares-dev libcurl4-openssl-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  python3 python3-matplotlib python3-scipy python3-pytest
+  valgrind dnsmasq-base nginx-light
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
