@@ -69,7 +69,9 @@ class ObservedSys : public SysCalls {
   std::map<int, bool> opened_;
 };
 
-TEST(CallbackContract, NoRedundantCallsAndRemoveBeforeEveryClose) {
+class CallbackContract : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CallbackContract, NoRedundantCallsAndRemoveBeforeEveryClose) {
   test::raise_fd_limit();
   server::TrickleServer srv{server::ServerOptions{}};
   srv.start_thread();
@@ -81,10 +83,13 @@ TEST(CallbackContract, NoRedundantCallsAndRemoveBeforeEveryClose) {
   MultiOptions opt;
   opt.sys = &sys;
   opt.max_cached_connections = 8;
-  opt.socket_fn = [&checker](int fd, int what, void*) { checker.on_socket(fd, what); };
+  opt.socket_fn = [&checker](int fd, int what, void*) {
+    checker.on_socket(fd, what);
+    return 0;
+  };
   std::vector<TransferId> to_remove;
   {
-    test::LoopDriver driver(opt);
+    test::LoopDriver driver(opt, GetParam());
     auto add = [&](const std::string& url, std::uint32_t total_ms = 20000) {
       TransferSpec s;
       s.url = url;
@@ -125,7 +130,7 @@ TEST(CallbackContract, NoRedundantCallsAndRemoveBeforeEveryClose) {
   EXPECT_GT(checker.closes_after_remove, 200u);
 }
 
-TEST(CallbackContract, AssignedPointerComesBackWithEveryCall) {
+TEST_P(CallbackContract, AssignedPointerComesBackWithEveryCall) {
   server::TrickleServer srv{server::ServerOptions{}};
   srv.start_thread();
   int token = 0;
@@ -138,8 +143,9 @@ TEST(CallbackContract, AssignedPointerComesBackWithEveryCall) {
     if (what != kPollRemove && !p) {
       EXPECT_TRUE(multi->assign(fd, &token));
     }
+    return 0;
   };
-  test::LoopDriver driver(opt);
+  test::LoopDriver driver(opt, GetParam());
   multi = &driver.multi();
   TransferSpec s;
   s.url = srv.endpoints()[0].url("/trickle/3/10");
@@ -150,6 +156,9 @@ TEST(CallbackContract, AssignedPointerComesBackWithEveryCall) {
   EXPECT_EQ(calls_with_token, calls - 1);
   EXPECT_FALSE(driver.multi().assign(12345, &token));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CallbackContract, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_test_name);
 
 TEST(TimerCallback, AsksForZeroOnAddAndDeletesWhenIdle) {
   std::vector<long> timer_calls;

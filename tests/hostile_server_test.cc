@@ -41,7 +41,9 @@ const std::map<std::string, Case>& cases() {
   return c;
 }
 
-TEST(HostileServer, EachBadReplyEndsOnlyItsTransferWithAPreciseCode) {
+class HostileServer : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HostileServer, EachBadReplyEndsOnlyItsTransferWithAPreciseCode) {
   test::raise_fd_limit();
   test::RawServer bad([](const std::string& path) {
     auto it = cases().find(path);
@@ -50,7 +52,7 @@ TEST(HostileServer, EachBadReplyEndsOnlyItsTransferWithAPreciseCode) {
   server::TrickleServer good{server::ServerOptions{}};
   good.start_thread();
 
-  test::LoopDriver driver;
+  test::LoopDriver driver({}, GetParam());
   std::map<TransferId, std::string> bad_ids;
   std::map<TransferId, bool> good_ids;
   for (int round = 0; round < 10; ++round) {
@@ -91,6 +93,9 @@ TEST(HostileServer, EachBadReplyEndsOnlyItsTransferWithAPreciseCode) {
   EXPECT_EQ(sum, s.transfers_done);
   EXPECT_EQ(s.transfers_done, s.transfers_added);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HostileServer, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_test_name);
 
 }  // namespace
 }  // namespace msb

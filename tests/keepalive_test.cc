@@ -18,14 +18,14 @@ Done fetch(test::LoopDriver& driver, const std::string& url) {
   return driver.done.empty() ? Done{} : driver.done.back();
 }
 
-class KeepAlive : public ::testing::Test {
+class KeepAlive : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { srv_.start_thread(); }
   server::TrickleServer srv_{server::ServerOptions{}};
 };
 
-TEST_F(KeepAlive, SequentialTransfersShareOneConnection) {
-  test::LoopDriver driver;
+TEST_P(KeepAlive, SequentialTransfersShareOneConnection) {
+  test::LoopDriver driver({}, GetParam());
   const auto& ep = srv_.endpoints()[0];
   EXPECT_FALSE(fetch(driver, ep.url("/bytes/100")).reused_connection);
   for (const char* path : {"/chunked/900/100", "/bytes/0", "/status/204", "/bytes/5"}) {
@@ -39,8 +39,8 @@ TEST_F(KeepAlive, SequentialTransfersShareOneConnection) {
   EXPECT_EQ(srv_.stats().accepted, 1u);
 }
 
-TEST_F(KeepAlive, ConnectionCloseAndCloseDelimitedBodiesAreNotReused) {
-  test::LoopDriver driver;
+TEST_P(KeepAlive, ConnectionCloseAndCloseDelimitedBodiesAreNotReused) {
+  test::LoopDriver driver({}, GetParam());
   const auto& ep = srv_.endpoints()[0];
   fetch(driver, ep.url("/close/10"));
   EXPECT_FALSE(fetch(driver, ep.url("/bytes/10")).reused_connection);
@@ -55,10 +55,10 @@ TEST_F(KeepAlive, ConnectionCloseAndCloseDelimitedBodiesAreNotReused) {
   EXPECT_EQ(driver.multi().stats().connections_opened, 3u);
 }
 
-TEST_F(KeepAlive, CacheOfZeroNeverReuses) {
+TEST_P(KeepAlive, CacheOfZeroNeverReuses) {
   MultiOptions opt;
   opt.max_cached_connections = 0;
-  test::LoopDriver driver(opt);
+  test::LoopDriver driver(opt, GetParam());
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(fetch(driver, srv_.endpoints()[0].url("/bytes/1")).reused_connection);
   EXPECT_EQ(driver.multi().stats().connections_opened, 3u);
 }
@@ -66,11 +66,11 @@ TEST_F(KeepAlive, CacheOfZeroNeverReuses) {
 // The server says keep-alive but closes anyway: the next transfer must notice (liveness
 // check, or a retry when the first read finds the connection dead) and succeed on a fresh
 // connection.
-TEST(KeepAliveStale, ServerClosedTheCachedConnection) {
+TEST_P(KeepAlive, ServerClosedTheCachedConnection) {
   test::RawServer liar([](const std::string&) {
     return test::RawReply{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"};
   });
-  test::LoopDriver driver;
+  test::LoopDriver driver({}, GetParam());
   for (int i = 0; i < 5; ++i) {
     const Done d = fetch(driver, liar.url("/"));
     EXPECT_EQ(d.result, Result::ok) << result_name(d.result) << " round " << i;
@@ -79,6 +79,9 @@ TEST(KeepAliveStale, ServerClosedTheCachedConnection) {
   EXPECT_EQ(driver.multi().stats().connections_opened, 5u);
   EXPECT_EQ(liar.accepted(), 5);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, KeepAlive, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_test_name);
 
 }  // namespace
 }  // namespace msb

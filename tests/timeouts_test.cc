@@ -11,16 +11,19 @@ namespace {
 
 using std::chrono::seconds;
 
-Done run_one(TransferSpec spec) {
-  test::LoopDriver driver;
-  auto added = driver.multi().add(spec);
-  EXPECT_TRUE(added) << added.detail;
-  EXPECT_TRUE(driver.run(seconds(20)));
-  EXPECT_EQ(driver.done.size(), 1u);
-  return driver.done.empty() ? Done{} : driver.done[0];
-}
+class Timeouts : public ::testing::TestWithParam<std::string> {
+ protected:
+  Done run_one(TransferSpec spec) {
+    test::LoopDriver driver({}, GetParam());
+    auto added = driver.multi().add(spec);
+    EXPECT_TRUE(added) << added.detail;
+    EXPECT_TRUE(driver.run(seconds(20)));
+    EXPECT_EQ(driver.done.size(), 1u);
+    return driver.done.empty() ? Done{} : driver.done[0];
+  }
+};
 
-TEST(Timeouts, TotalTimeoutOnServerThatNeverAnswers) {
+TEST_P(Timeouts, TotalTimeoutOnServerThatNeverAnswers) {
   test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
   TransferSpec spec;
   spec.url = silent.url("/");
@@ -33,7 +36,7 @@ TEST(Timeouts, TotalTimeoutOnServerThatNeverAnswers) {
   EXPECT_EQ(d.http_status, 0);
 }
 
-TEST(Timeouts, LowSpeedTimeoutOnServerThatAcceptsAndStaysSilent) {
+TEST_P(Timeouts, LowSpeedTimeoutOnServerThatAcceptsAndStaysSilent) {
   test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
   TransferSpec spec;
   spec.url = silent.url("/");
@@ -46,7 +49,7 @@ TEST(Timeouts, LowSpeedTimeoutOnServerThatAcceptsAndStaysSilent) {
   EXPECT_GE(d.timings.total_us, 300'000);
 }
 
-TEST(Timeouts, LowSpeedTimeoutOnTrickleBelowTheLimit) {
+TEST_P(Timeouts, LowSpeedTimeoutOnTrickleBelowTheLimit) {
   server::TrickleServer srv{server::ServerOptions{}};
   srv.start_thread();
   TransferSpec spec;
@@ -61,7 +64,7 @@ TEST(Timeouts, LowSpeedTimeoutOnTrickleBelowTheLimit) {
   EXPECT_LT(d.body_bytes, 1000u);
 }
 
-TEST(Timeouts, TrickleAboveTheLowSpeedLimitCompletes) {
+TEST_P(Timeouts, TrickleAboveTheLowSpeedLimitCompletes) {
   server::TrickleServer srv{server::ServerOptions{}};
   srv.start_thread();
   TransferSpec spec;
@@ -74,7 +77,7 @@ TEST(Timeouts, TrickleAboveTheLowSpeedLimitCompletes) {
   EXPECT_EQ(d.body_bytes, 60u);
 }
 
-TEST(Timeouts, ConnectTimeoutWhenTheHandshakeNeverCompletes) {
+TEST_P(Timeouts, ConnectTimeoutWhenTheHandshakeNeverCompletes) {
   test::BlackholeListener hole;
   TransferSpec spec;
   spec.url = hole.url();
@@ -87,7 +90,7 @@ TEST(Timeouts, ConnectTimeoutWhenTheHandshakeNeverCompletes) {
   EXPECT_GE(d.timings.total_us, 300'000);
 }
 
-TEST(Timeouts, ConnectionRefused) {
+TEST_P(Timeouts, ConnectionRefused) {
   TransferSpec spec;
   spec.url = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
   spec.total_timeout_ms = 5000;
@@ -96,19 +99,8 @@ TEST(Timeouts, ConnectionRefused) {
   EXPECT_EQ(d.os_error, ECONNREFUSED);
 }
 
-// Through perform() the same deadlines hold, found by timeout() and the O(n) walk.
-TEST(Timeouts, TotalTimeoutThroughPerform) {
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
-  test::PerformDriver driver;
-  TransferSpec spec;
-  spec.url = silent.url("/");
-  spec.total_timeout_ms = 200;
-  ASSERT_TRUE(driver.multi().add(spec));
-  ASSERT_TRUE(driver.run(seconds(20)));
-  ASSERT_EQ(driver.done.size(), 1u);
-  EXPECT_EQ(driver.done[0].result, Result::timed_out);
-  EXPECT_EQ(driver.done[0].expired, Expired::total);
-}
+INSTANTIATE_TEST_SUITE_P(Backends, Timeouts, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_test_name);
 
 }  // namespace
 }  // namespace msb

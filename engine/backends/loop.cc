@@ -18,21 +18,28 @@ std::int64_t mono_ns() {
 std::unique_ptr<Multi> Loop::make_multi(MultiOptions options) {
   auto observe_socket = std::move(options.socket_fn);
   auto observe_timer = std::move(options.timer_fn);
-  options.socket_fn = [this, observe_socket](int fd, int what, void* p) {
-    if (observe_socket) observe_socket(fd, what, p);
-    watch(fd, what);
-  };
-  options.timer_fn = [this, observe_timer](long ms) {
-    if (observe_timer) observe_timer(ms);
-    set_timer(ms);
-  };
+  if (uses_callbacks()) {
+    options.socket_fn = [this, observe_socket](int fd, int what, void* p) {
+      const int refused = observe_socket ? observe_socket(fd, what, p) : 0;
+      if (refused && what != kPollRemove) return refused;
+      return watch(fd, what);
+    };
+    options.timer_fn = [this, observe_timer](long ms) {
+      if (observe_timer) observe_timer(ms);
+      set_timer(ms);
+    };
+  } else {
+    options.socket_fn = std::move(observe_socket);
+    options.timer_fn = std::move(observe_timer);
+  }
   auto multi = std::make_unique<Multi>(std::move(options));
   multi_ = multi.get();
   return multi;
 }
 
-void Loop::watch(int fd, int what) {
-  if (fd < 0) return;
+int Loop::watch(int fd, int what) {
+  if (fd < 0) return -1;
+  if (what != kPollRemove && !can_watch(fd)) return -1;
   const auto i = static_cast<std::size_t>(fd);
   if (i >= applied_.size()) {
     const std::size_t n = std::max<std::size_t>(i + 1, applied_.size() * 2);
@@ -49,13 +56,14 @@ void Loop::watch(int fd, int what) {
       ++stats_.redundant;
     }
     applied_[i] = wanted_[i] = 0;
-    return;
+    return 0;
   }
   wanted_[i] = static_cast<std::uint8_t>(what);
   if (!is_changed_[i]) {
     is_changed_[i] = 1;
     changed_.push_back(fd);
   }
+  return 0;
 }
 
 void Loop::apply_changes() {
@@ -107,12 +115,20 @@ int Loop::run_once(int max_wait_ms) {
   return static_cast<int>(stats_.events + stats_.timer_fires - before);
 }
 
+std::unique_ptr<Loop> make_select_loop();
+std::unique_ptr<Loop> make_poll_loop();
 std::unique_ptr<Loop> make_epoll_loop();
+std::unique_ptr<Loop> make_libev_loop();
+std::unique_ptr<Loop> make_perform_loop();
 
-std::vector<std::string> loop_names() { return {"epoll"}; }
+std::vector<std::string> loop_names() { return {"select", "poll", "epoll", "libev", "perform"}; }
 
 std::unique_ptr<Loop> make_loop(const std::string& name) {
+  if (name == "select") return make_select_loop();
+  if (name == "poll") return make_poll_loop();
   if (name == "epoll") return make_epoll_loop();
+  if (name == "libev") return make_libev_loop();
+  if (name == "perform") return make_perform_loop();
   std::string known;
   for (const auto& n : loop_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown backend '" + name + "' (known: " + known + ")");

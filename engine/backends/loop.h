@@ -34,13 +34,15 @@ class Loop {
   virtual const char* name() const = 0;
 
   // Creates a Multi whose socket and timer callbacks feed this loop. Callbacks already in
-  // `options` still run first (to observe them).
+  // `options` still run first (to observe them; a socket callback returning -1 there
+  // refuses the socket, which is how tests inject watch failures).
   std::unique_ptr<Multi> make_multi(MultiOptions options);
 
-  // The socket callback's target: what the engine wants of fd.
-  void watch(int fd, int what);
+  // The socket callback's target: what the engine wants of fd. Returns -1 if this backend
+  // cannot watch fd (select past FD_SETSIZE).
+  int watch(int fd, int what);
   // The timer callback's target: ms from now, or -1 to delete.
-  void set_timer(long ms);
+  virtual void set_timer(long ms);
   // One iteration: applies pending changes, waits at most max_wait_ms (less if the timer
   // is due sooner), dispatches ready sockets and then the timer. Returns the dispatches.
   virtual int run_once(int max_wait_ms);
@@ -53,7 +55,13 @@ class Loop {
   virtual bool modify(int fd, int old_what, int new_what) = 0;
   // Waits at most timeout_ms (-1: no limit) and calls dispatch() for each ready socket.
   virtual void poll(int timeout_ms) = 0;
+  // Whether modify() could ever accept fd.
+  virtual bool can_watch(int /*fd*/) const { return true; }
+  // False for a loop that drives the engine without its callbacks (perform).
+  virtual bool uses_callbacks() const { return true; }
 
+  // Applies what watch() collected since the last iteration, once per fd.
+  void apply_changes();
   void dispatch(int fd, int events);
   // Milliseconds until the timer, clamped to max_wait_ms; -1 only if both are "forever".
   int wait_ms(int max_wait_ms) const;
@@ -63,8 +71,6 @@ class Loop {
   LoopStats stats_;
 
  private:
-  void apply_changes();
-
   std::vector<std::uint8_t> applied_;   // by fd: the mask the backend has now
   std::vector<std::uint8_t> wanted_;    // by fd: the mask the engine asked for
   std::vector<int> changed_;            // fds whose wanted_ changed this iteration
@@ -73,8 +79,8 @@ class Loop {
   std::int64_t timer_at_ns_ = 0;
 };
 
-// "epoll" (more to come: select, poll, libev, perform). Throws std::invalid_argument with
-// the known names for an unknown one.
+// "select", "poll", "epoll", "libev" or "perform". Throws std::invalid_argument listing the
+// known names for an unknown one.
 std::unique_ptr<Loop> make_loop(const std::string& name);
 std::vector<std::string> loop_names();
 

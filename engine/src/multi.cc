@@ -199,6 +199,7 @@ int Multi::Impl::socket_action(int fd, int events) {
   // As libcurl does, also act on anything already due: the application's timer may be
   // late, and a busy socket must not starve the deadlines.
   run_expired(now_ns());
+  fail_refused();
   update_timer();
   if (opt_.instrument) {
     const auto dt = static_cast<std::uint64_t>(now_ns() - t0);
@@ -217,6 +218,7 @@ int Multi::Impl::perform() {
     if (t && t->state != detail::TransferState::init) step(*t, 0);
   }
   run_expired(now_ns());
+  fail_refused();
   timer_armed_ = false;  // perform() users poll timeout() rather than hold a timer
   update_timer();
   if (opt_.instrument) stats_.perform_ns.record(static_cast<std::uint64_t>(now_ns() - t0));
@@ -261,6 +263,14 @@ void Multi::Impl::pollset(std::vector<pollfd>& out) {
     if (w & kPollOut) ev |= POLLOUT;
     if (ev) out.push_back(pollfd{e.fd, ev, 0});
   });
+}
+
+void Multi::Impl::fail_refused() {
+  while (!refused_.empty()) {
+    const TransferId id = refused_.back();
+    refused_.pop_back();
+    if (Transfer* t = lookup(id)) finish(*t, Result::watch_failed);
+  }
 }
 
 // ---------------------------------------------------------------- deadlines
@@ -351,7 +361,13 @@ void Multi::Impl::sync_socket(detail::SockEntry& e) {
   if (w == e.reported) return;
   e.reported = w;
   ++stats_.socket_callbacks;
-  if (opt_.socket_fn) opt_.socket_fn(e.fd, w == kPollNone ? kPollRemove : w, e.socketp);
+  if (!opt_.socket_fn) return;
+  if (opt_.socket_fn(e.fd, w == kPollNone ? kPollRemove : w, e.socketp) != 0 && w != kPollNone) {
+    // Refused: the waiters fail once the current call has finished stepping them (they
+    // may be mid-step right now).
+    if (e.first.transfer) refused_.push_back(e.first.transfer->id);
+    for (const auto& m : e.more) refused_.push_back(m.transfer->id);
+  }
 }
 
 void Multi::Impl::close_fd(int fd) { sys_.close(fd); }

@@ -69,6 +69,7 @@ class Multi::Impl {
   void close_connection(Transfer& t);
   void cache_or_close(Transfer& t);
   void close_fd(int fd);
+  void fail_refused();
 
   MultiOptions opt_;
   SysCalls& sys_;
@@ -85,6 +86,7 @@ class Multi::Impl {
   bool timer_armed_ = false;  // the application holds a timer we asked for
   std::int64_t timer_deadline_ = 0;
   std::vector<TransferId> waiting_;  // scratch for socket_action, reused (no allocation)
+  std::vector<TransferId> refused_;  // transfers whose socket the application refused
   std::vector<char> recv_buffer_;    // shared by all transfers
 
   MultiStats stats_;

@@ -20,7 +20,7 @@ LoopDriver::LoopDriver(MultiOptions options, const std::string& backend)
     : loop_(make_loop(backend)) {
   auto observe = std::move(options.socket_fn);
   options.socket_fn = [this, observe](int fd, int what, void* p) {
-    if (observe) observe(fd, what, p);
+    const int rc = observe ? observe(fd, what, p) : 0;
     // Counts sockets being watched: a first non-REMOVE call adds one, REMOVE takes it away.
     if (what == kPollRemove) {
       --watched;
@@ -28,6 +28,7 @@ LoopDriver::LoopDriver(MultiOptions options, const std::string& backend)
       max_watched = std::max(max_watched, ++watched);
     }
     if (what == kPollRemove) seen_.erase(fd);
+    return rc;
   };
   multi_ = loop_->make_multi(std::move(options));
 }
@@ -53,30 +54,14 @@ bool LoopDriver::run(std::chrono::milliseconds limit) {
   return true;
 }
 
-PerformDriver::PerformDriver(MultiOptions options) {
-  multi_ = std::make_unique<Multi>(std::move(options));
+std::vector<std::string> all_backends() { return loop_names(); }
+
+int fit_to_backend(const std::string& backend, int transfers) {
+  return backend == "select" ? std::min(transfers, 300) : transfers;
 }
 
-bool PerformDriver::run(std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  std::vector<pollfd> fds;
-  multi_->perform();
-  ++perform_calls;
-  while (multi_->running() > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= end) return false;
-    long wait = std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count();
-    const long t = multi_->timeout();
-    if (t >= 0 && t < wait) wait = t;
-    multi_->pollset(fds);  // past FD_SETSIZE, as curl_multi_wait does
-    if (fds.size() > max_watched) max_watched = fds.size();
-    ::poll(fds.data(), fds.size(), static_cast<int>(wait));
-    multi_->perform();
-    ++perform_calls;
-    while (auto d = multi_->info_read()) done.push_back(*d);
-  }
-  while (auto d = multi_->info_read()) done.push_back(*d);
-  return true;
+std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
 }
 
 }  // namespace msb::test

@@ -1,6 +1,6 @@
-// Drivers for the end-to-end tests: LoopDriver runs a Multi on one of engine/backends'
-// loops, purely through the socket and timer callbacks and socket_action(); PerformDriver
-// is the legacy poll + perform() loop. Both stop at a deadline.
+// The driver for the end-to-end tests: runs a Multi on one of engine/backends' loops (the
+// callback-driven ones through socket_action(), "perform" through perform()) until every
+// transfer ended or a deadline passed.
 #pragma once
 
 #include <chrono>
@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "loop.h"
 #include "msb/multi.h"
@@ -38,17 +40,11 @@ class LoopDriver {
   std::unordered_set<int> seen_;
 };
 
-class PerformDriver {
- public:
-  explicit PerformDriver(MultiOptions options = {});
-  Multi& multi() { return *multi_; }
-  bool run(std::chrono::milliseconds limit);
-  std::vector<Done> done;
-  std::size_t max_watched = 0;
-  std::uint64_t perform_calls = 0;
-
- private:
-  std::unique_ptr<Multi> multi_;
-};
+// Backend names for the conformance suites, and a transfer count that fits the backend:
+// select cannot watch fds past FD_SETSIZE, and in these tests client and server share one
+// process, so it gets fewer.
+std::vector<std::string> all_backends();
+int fit_to_backend(const std::string& backend, int transfers);
+std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info);
 
 }  // namespace msb::test

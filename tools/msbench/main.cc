@@ -31,7 +31,7 @@ void install_signal_handlers() {
 }
 
 int cmd_serve(const msb::server::ServerOptions& options) {
-  msb::cli::raise_fd_limit();
+  msb::server::raise_fd_limit();
   msb::server::TrickleServer srv(options);
   for (const auto& e : srv.endpoints()) std::printf("listening on %s\n", e.url("/").c_str());
   std::fflush(stdout);

@@ -46,7 +46,7 @@ RunResult run_against_builtin(const RunConfig& config, const std::atomic<bool>& 
                               bool progress) {
   RunResult r;
   r.config = config;
-  const long limit = raise_fd_limit();
+  const long limit = server::raise_fd_limit();
   if (config.connections + 64 > limit) {
     throw std::runtime_error("run: " + std::to_string(config.connections) +
                              " connections need more open files than this process may have (" +
@@ -57,7 +57,7 @@ RunResult run_against_builtin(const RunConfig& config, const std::atomic<bool>& 
   const auto timers = parse_timer(config.timers);
   if (!timers) throw std::runtime_error("run: unknown timers '" + config.timers + "'");
 
-  ServerProcess server(server::ServerOptions{});
+  server::ServerProcess server(server::ServerOptions{});
   auto loop = make_loop(config.backend);
   MultiOptions opt;
   opt.sockindex = *sockindex;

@@ -47,11 +47,9 @@ void print_summary(const RunResult& r, std::FILE* out) {
              r.cpu_user_s, r.cpu_sys_s, r.rss_before_kb, r.rss_open_kb, per_conn);
 
   fmt::print(out, "\n  transfers: {} started = ", r.added);
-  std::uint64_t ended = 0;
   for (int i = 0; i < kResultCount; ++i) {
     if (r.ended_by_result[i]) {
       fmt::print(out, "{} {} + ", r.ended_by_result[i], result_name(static_cast<Result>(i)));
-      ended += r.ended_by_result[i];
     }
   }
   fmt::print(out, "{} still running at the end  [{}]\n", r.still_running,

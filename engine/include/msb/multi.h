@@ -4,7 +4,8 @@
 // The contract, as in libcurl:
 //  - The socket callback says which socket to watch for what (in, out, in+out, remove). It
 //    is called only when what the engine wants of a socket changes, and with kPollRemove
-//    before the engine closes a socket it reported (or stops caring about it).
+//    before the engine closes a socket it reported (or stops caring about it). Returning -1
+//    refuses a socket (as in libcurl): its transfers fail with watch_failed.
 //  - The timer callback gives the single nearest timeout in ms; -1 deletes the timer. When
 //    it fires, call socket_action(kSocketTimeout, 0).
 //  - When a watched socket is ready, call socket_action(fd, events). The engine acts on the
@@ -57,7 +58,9 @@ std::optional<SockIndexKind> parse_sockindex(const std::string& name);
 const char* timer_name(TimerKind k);
 std::optional<TimerKind> parse_timer(const std::string& name);
 
-using SocketCallback = std::function<void(int fd, int what, void* socketp)>;
+// Returns 0, or -1 if the application cannot watch the socket (e.g. select() and an fd past
+// FD_SETSIZE): the transfers waiting on it then end with Result::watch_failed.
+using SocketCallback = std::function<int(int fd, int what, void* socketp)>;
 using TimerCallback = std::function<void(long timeout_ms)>;
 
 struct MultiOptions {

@@ -15,6 +15,7 @@ namespace msb {
   X(couldnt_resolve, "the host name could not be resolved")                                 \
   X(couldnt_connect, "the TCP connection could not be established")                         \
   X(socket_error, "a socket could not be created (e.g. out of file descriptors)")           \
+  X(watch_failed, "the event loop refused to watch the socket (e.g. select past FD_SETSIZE)") \
   X(timed_out, "a connect, total or low-speed timeout expired")                             \
   X(send_error, "sending the request failed")                                               \
   X(recv_error, "receiving the response failed (e.g. the connection was reset)")            \

@@ -8,25 +8,25 @@
 
 #include "trickle_server.h"
 
-namespace msb::cli {
+namespace msb::server {
 
 class ServerProcess {
  public:
   // Forks; the child listens, reports its endpoints through a pipe and serves until
   // stopped. Throws std::runtime_error with the child's reason if it could not listen.
   // Call before starting threads.
-  explicit ServerProcess(const server::ServerOptions& options);
+  explicit ServerProcess(const ServerOptions& options);
   ~ServerProcess();  // stop()
-  const std::vector<server::Endpoint>& endpoints() const { return endpoints_; }
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   // SIGTERM, then waits for the child to exit.
   void stop();
 
  private:
   pid_t pid_ = -1;
-  std::vector<server::Endpoint> endpoints_;
+  std::vector<Endpoint> endpoints_;
 };
 
 // Raises the soft open-files limit to the hard one; returns the limit now in force.
 long raise_fd_limit();
 
-}  // namespace msb::cli
+}  // namespace msb::server

@@ -11,11 +11,11 @@
 #include <stdexcept>
 #include <string>
 
-namespace msb::cli {
+namespace msb::server {
 
 namespace {
 
-server::TrickleServer* g_child_server = nullptr;
+TrickleServer* g_child_server = nullptr;
 
 void stop_child_server(int) {
   if (g_child_server) g_child_server->request_stop();  // an atomic store and a write()
@@ -30,11 +30,11 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
-[[noreturn]] void child_main(const server::ServerOptions& options, int out) {
+[[noreturn]] void child_main(const ServerOptions& options, int out) {
   raise_fd_limit();
   std::string report;
   try {
-    server::TrickleServer srv(options);
+    TrickleServer srv(options);
     for (const auto& e : srv.endpoints()) report += e.address + " " + std::to_string(e.port) + "\n";
     g_child_server = &srv;
     struct sigaction sa {};
@@ -64,7 +64,7 @@ long raise_fd_limit() {
   return static_cast<long>(rl.rlim_cur);
 }
 
-ServerProcess::ServerProcess(const server::ServerOptions& options) {
+ServerProcess::ServerProcess(const ServerOptions& options) {
   int p[2];
   if (::pipe(p) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::fflush(nullptr);
@@ -110,4 +110,4 @@ void ServerProcess::stop() {
   pid_ = -1;
 }
 
-}  // namespace msb::cli
+}  // namespace msb::server
