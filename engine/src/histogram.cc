@@ -13,6 +13,19 @@ void Histogram::merge(const Histogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
+Histogram Histogram::minus(const Histogram& earlier) const {
+  Histogram d;
+  for (int i = 0; i < kBucketCount; ++i) {
+    d.counts_[i] = counts_[i] - earlier.counts_[i];
+    if (!d.counts_[i]) continue;
+    d.count_ += d.counts_[i];
+    if (d.min_ == UINT64_MAX) d.min_ = std::max(lowest_of(i), min());
+    d.max_ = std::min(lowest_of(i) + width_of(i) - 1, max_);
+  }
+  d.sum_ = sum_ - earlier.sum_;
+  return d;
+}
+
 void Histogram::reset() { *this = Histogram(); }
 
 std::uint64_t Histogram::quantile(double q) const {
@@ -40,15 +53,19 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> Histogram::buckets() const 
   return out;
 }
 
-void Histogram::add_bucket(std::uint64_t low, std::uint64_t count) {
-  if (count == 0) return;
-  const int i = index_of(std::min(low, (std::uint64_t{1} << kMaxBits) - 1));
-  counts_[i] += count;
-  count_ += count;
-  // The bucket's midpoint stands in for the values' sum; min/max widen to the bucket.
-  sum_ += (lowest_of(i) + (width_of(i) - 1) / 2) * count;
-  min_ = std::min(min_, lowest_of(i));
-  max_ = std::max(max_, lowest_of(i) + width_of(i) - 1);
+Histogram Histogram::restore(const Buckets& buckets, std::uint64_t sum, std::uint64_t min,
+                             std::uint64_t max) {
+  Histogram h;
+  for (auto [low, n] : buckets) {
+    h.counts_[index_of(std::min(low, (std::uint64_t{1} << kMaxBits) - 1))] += n;
+    h.count_ += n;
+  }
+  h.sum_ = sum;
+  if (h.count_) {
+    h.min_ = min;
+    h.max_ = max;
+  }
+  return h;
 }
 
 }  // namespace msb

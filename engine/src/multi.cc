@@ -64,6 +64,7 @@ bool Multi::assign(int fd, void* socketp) { return impl_->assign(fd, socketp); }
 bool Multi::fdset(fd_set* r, fd_set* w, int* max_fd) { return impl_->fdset(r, w, max_fd); }
 void Multi::pollset(std::vector<pollfd>& out) { impl_->pollset(out); }
 int Multi::running() const { return impl_->running(); }
+std::size_t Multi::sockets() const { return impl_->sockets(); }
 MultiStats Multi::stats() const { return impl_->stats(); }
 void Multi::reset_timing_stats() { impl_->reset_timing_stats(); }
 

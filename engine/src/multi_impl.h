@@ -29,6 +29,7 @@ class Multi::Impl {
   bool fdset(fd_set* read_set, fd_set* write_set, int* max_fd);
   void pollset(std::vector<pollfd>& out);
   int running() const { return static_cast<int>(live_); }
+  std::size_t sockets() const { return index_->size(); }
   MultiStats stats() const;
   void reset_timing_stats();
 

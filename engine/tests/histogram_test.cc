@@ -52,12 +52,33 @@ TEST(Histogram, MergeEqualsRecordingEverythingInOne) {
   EXPECT_EQ(a.quantile(0.99), all.quantile(0.99));
 }
 
-TEST(Histogram, BucketsRoundTrip) {
-  Histogram h, copy;
+TEST(Histogram, MinusGivesWhatWasRecordedSince) {
+  Histogram h, later_only;
+  for (std::uint64_t v = 1; v < 5000; v += 3) h.record(v);
+  const Histogram before = h;
+  for (std::uint64_t v = 10000; v < 20000; v += 7) {
+    h.record(v);
+    later_only.record(v);
+  }
+  const Histogram d = h.minus(before);
+  EXPECT_EQ(d.count(), later_only.count());
+  EXPECT_EQ(d.sum(), later_only.sum());
+  EXPECT_EQ(d.buckets(), later_only.buckets());
+  EXPECT_EQ(d.quantile(0.5), later_only.quantile(0.5));
+  EXPECT_EQ(h.minus(h).count(), 0u);
+}
+
+TEST(Histogram, RestoreRoundTripsExactly) {
+  Histogram h;
   for (std::uint64_t v : {1, 5, 130, 1000, 123456, 99999999}) h.record(v);
-  for (auto [low, n] : h.buckets()) copy.add_bucket(low, n);
+  const Histogram copy = Histogram::restore(h.buckets(), h.sum(), h.min(), h.max());
   EXPECT_EQ(copy.buckets(), h.buckets());
   EXPECT_EQ(copy.count(), h.count());
+  EXPECT_EQ(copy.sum(), h.sum());
+  EXPECT_EQ(copy.min(), h.min());
+  EXPECT_EQ(copy.max(), h.max());
+  EXPECT_EQ(copy.quantile(0.5), h.quantile(0.5));
+  EXPECT_EQ(Histogram::restore({}, 0, 0, 0).count(), 0u);
 }
 
 TEST(Histogram, HugeValuesClampInsteadOfOverflowing) {

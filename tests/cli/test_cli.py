@@ -1,36 +1,55 @@
-"""msbench's command line end to end: the binary, the built-in server, the results file."""
+"""msbench's command line end to end: the binary, scenario files, the built-in server
+processes, worker sharding, the results file, merge."""
 
 import json
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
 MSBENCH = os.environ.get("MSBENCH", "build/msbench")
-SMALL = ["-n", "300", "--active", "0.1", "--trickle-ms", "20", "--warmup", "0.2"]
+SMALL = """
+connections = 300
+active_fraction = 0.1
+trickle_interval_ms = 20
+warmup_s = 0.2
+duration_s = 1
+"""
 
 
 def run(*args, **kw):
-    return subprocess.run([MSBENCH, *args], capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run([MSBENCH, *map(str, args)], capture_output=True, text=True, timeout=180, **kw)
 
 
-def test_small_run_writes_consistent_results(tmp_path):
+def scenario(tmp_path, text, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def check_accounting(one):
+    acc = one["accounting"]
+    assert acc["started"] == acc["ended_total"] + acc["still_running"]
+    assert sum(acc["ended"].values()) == acc["ended_total"]
+    assert acc["holds"] is True
+
+
+def test_small_scenario_writes_consistent_results(tmp_path):
     out = tmp_path / "r.json"
-    r = run("run", *SMALL, "-d", "1", "-o", str(out))
+    r = run("run", scenario(tmp_path, SMALL), "--out", out)
     assert r.returncode == 0, r.stderr
     assert "socket_action(socket)" in r.stdout and "[accounted]" in r.stdout
     doc = json.loads(out.read_text())
     assert doc["schema"] == "msbench-results" and doc["schema_version"] == 1
     for key in ("cpu", "cores", "kernel", "compiler", "git_commit", "build_type"):
         assert key in doc["machine"]
+    assert doc["scenario"]["keys"]["connections"] == 300
     (one,) = doc["runs"]
-    assert one["partial"] is False
-    acc = one["accounting"]
-    assert acc["started"] == 300
-    assert acc["started"] == acc["ended_total"] + acc["still_running"]
-    assert acc["holds"] is True
-    assert one["connections_open"] == 300
+    assert one["partial"] is False and doc["partial"] is False
+    check_accounting(one)
+    assert one["accounting"]["started"] == 300 and one["connections_open"] == 300
     h = one["socket_action_us"]["socket"]
     assert h["count"] > 0 and sum(n for _, n in h["buckets_ns"]) == h["count"]
     assert 0 < h["p50_us"] <= h["p99_us"] <= h["max_us"]
@@ -38,47 +57,128 @@ def test_small_run_writes_consistent_results(tmp_path):
     assert si["variant"] == "resizable" and si["size"] == 300
     assert sum(si["occupancy"]) == si["buckets"]
     assert sum(k * n for k, n in enumerate(si["occupancy"])) == si["size"]
+    assert si["lookups"] >= h["count"]  # one lookup per socket call, measured phase only
     assert one["timers"]["variant"] == "splay"
     assert one["loop"]["events"] > 0
     assert one["rss"]["per_connection_bytes"] > 0
+    assert one["series"] and one["series"][-1]["open"] == 300
+    assert one["workers"] == 1 and one["per_worker"] == []
 
 
-@pytest.mark.parametrize("args", [
-    ["run", "--connections", "0"],
-    ["run", "--backend", "kqueue"],
-    ["run", "--sockindex", "tree"],
-    ["run", "--no-such-flag"],
-    ["frobnicate"],
+def test_lists_sweep_the_product(tmp_path):
+    text = SMALL.replace("duration_s = 1", "duration_s = 0.3") + \
+        'backend = ["epoll", "poll"]\nsockindex = ["chained", "direct"]\nbuckets = 7\n'
+    out = tmp_path / "sweep.json"
+    r = run("run", scenario(tmp_path, text), "--out", out, "--set", "connections=[100,200]")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    got = [(x["config"]["connections"], x["config"]["backend"], x["config"]["sockindex"]) for x in doc["runs"]]
+    # Keys in file order (--set keeps a key's place, or comes last); the last varies fastest.
+    assert got == [(c, b, s) for c in (100, 200) for b in ("epoll", "poll") for s in ("chained", "direct")]
+    assert doc["scenario"]["swept"] == ["connections", "backend", "sockindex"]
+    for one in doc["runs"]:
+        check_accounting(one)
+        if one["config"]["sockindex"] == "chained":
+            assert one["sockindex"]["buckets"] == 7
+    assert "p50 us" in r.stdout  # the sweep table
+
+
+def test_forced_workers_shard_and_merge_exactly(tmp_path):
+    out = tmp_path / "w.json"
+    r = run("run", scenario(tmp_path, SMALL), "--out", out, "--workers", "3")
+    assert r.returncode == 0, r.stderr
+    (one,) = json.loads(out.read_text())["runs"]
+    assert one["workers"] == 3 and len(one["per_worker"]) == 3
+    parts = one["per_worker"]
+    assert [w["config"]["connections"] for w in parts] == [100, 100, 100]
+    assert one["accounting"]["started"] == 300 == sum(w["accounting"]["started"] for w in parts)
+    assert one["connections_open"] == sum(w["connections_open"] for w in parts)
+    merged = one["socket_action_us"]["socket"]
+    assert merged["count"] == sum(w["socket_action_us"]["socket"]["count"] for w in parts)
+    assert merged["sum_ns"] == sum(w["socket_action_us"]["socket"]["sum_ns"] for w in parts)
+    assert one["sockindex"]["lookups"] == sum(w["sockindex"]["lookups"] for w in parts)
+    check_accounting(one)
+
+
+def test_merge_command_adds_results_exactly(tmp_path):
+    a, b, m = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
+    for out in (a, b):
+        r = run("run", scenario(tmp_path, SMALL), "--out", out)
+        assert r.returncode == 0, r.stderr
+    r = run("merge", a, b, "--out", m)
+    assert r.returncode == 0, r.stderr
+    ra, rb, rm = (json.loads(p.read_text())["runs"][0] for p in (a, b, m))
+    for key in ("count", "sum_ns"):
+        assert rm["socket_action_us"]["socket"][key] == \
+            ra["socket_action_us"]["socket"][key] + rb["socket_action_us"]["socket"][key]
+    assert rm["socket_action_us"]["socket"]["max_ns"] == max(
+        ra["socket_action_us"]["socket"]["max_ns"], rb["socket_action_us"]["socket"]["max_ns"])
+    assert rm["accounting"]["started"] == 600 and rm["config"]["connections"] == 600
+    assert len(rm["per_worker"]) == 2
+    check_accounting(rm)
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("connections = 10\nbackend = 'kqueue'\n", ":2: key 'backend'", "not one of"),
+    ("connections = 'many'\n", ":1: key 'connections'", "expected an integer"),
+    ("\n\nconnections = 0\n", ":3: key 'connections'", "out of range"),
+    ("conections = 10\n", ":1: key 'conections'", "unknown key"),
+    ("connections = [10, 'x']\n", ":1: key 'connections'", "expected an integer"),
+    ("connections = []\n", ":1: key 'connections'", "empty list"),
+    ("active_fraction = 1.5\n", ":1: key 'active_fraction'", "out of range"),
+    ("target = 'https://x/'\n", ":1: key 'target'", "http:// URL"),
+    ("connections = = 3\n", ":1:", ""),
 ])
+def test_malformed_scenario_names_file_line_key_and_exits_2(tmp_path, text, where, message):
+    path = scenario(tmp_path, text, "bad.toml")
+    r = run("run", path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"{path}{where}" in r.stderr
+    assert message in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_set_override_is_named(tmp_path):
+    r = run("run", scenario(tmp_path, SMALL), "--set", "duration_s=soon")
+    assert r.returncode == 2
+    assert "--set duration_s=soon: key 'duration_s': expected a number" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["run"], ["run", "missing.toml"], ["frobnicate"], ["run", "--no-such-flag"]])
 def test_bad_usage_exits_2_with_a_message(args):
     r = run(*args)
     assert r.returncode == 2
     assert r.stderr.strip()
 
 
-def test_help_lists_subcommands():
+def test_help_and_keys():
     r = run("--help")
-    assert r.returncode == 0
-    assert "run" in r.stdout and "serve" in r.stdout
+    assert r.returncode == 0 and "run" in r.stdout and "merge" in r.stdout
+    r = run("keys")
+    assert r.returncode == 0 and "connections" in r.stdout and "sockindex" in r.stdout
 
 
 def test_sigint_mid_run_writes_partial_results(tmp_path):
     out = tmp_path / "partial.json"
-    p = subprocess.Popen([MSBENCH, "run", *SMALL, "-d", "60", "-o", str(out)],
+    path = scenario(tmp_path, SMALL.replace("duration_s = 1", "duration_s = 60") + "workers = 2\n")
+    p = subprocess.Popen([MSBENCH, "run", str(path), "--out", str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        # Wait for the measured phase to begin (a line on stderr), then interrupt.
+        # Wait for the measured phase (a progress line on stderr), then interrupt the runner.
         for line in p.stderr:
-            if line.startswith("phase: measuring"):
+            if "| measuring" in line:
                 break
         p.send_signal(signal.SIGINT)
-        stdout, _ = p.communicate(timeout=30)
+        stdout, _ = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
     assert p.returncode == 0
     assert "PARTIAL" in stdout
-    (one,) = json.loads(out.read_text())["runs"]
-    assert one["partial"] is True
-    assert one["accounting"]["holds"] is True
+    doc = json.loads(out.read_text())
+    assert doc["partial"] is True
+    (one,) = doc["runs"]
+    assert one["partial"] is True and one["workers"] == 2
+    check_accounting(one)
     assert one["phases"]["measured_s"] < 30
+    assert one["accounting"]["ended"]["ok"] + one["accounting"]["still_running"] == 300

@@ -1,14 +1,16 @@
-// msbench: the command line. Exit codes: 0 success, 1 run failed, 2 bad usage or input.
+// msbench: the command line. Exit codes: 0 success, 1 a run failed, 2 bad usage or input.
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
-#include <iostream>
+#include <fmt/core.h>
 
+#include "merge.h"
 #include "results_json.h"
-#include "run.h"
+#include "runner.h"
+#include "scenario.h"
 #include "server_process.h"
 #include "summary.h"
 #include "trickle_server.h"
@@ -47,24 +49,117 @@ int cmd_serve(const msb::server::ServerOptions& options) {
   return 0;
 }
 
-int cmd_run(const msb::cli::RunConfig& config, const std::string& out) {
+int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& overrides,
+            int workers, const std::string& out) {
+  // Every scenario is read before anything runs: a typo in the third file must not cost
+  // the first two runs.
+  std::vector<msb::cli::Scenario> scenarios;
+  try {
+    for (const auto& f : files) scenarios.push_back(msb::cli::load_scenario(f, overrides));
+  } catch (const msb::cli::ScenarioError& e) {
+    std::fprintf(stderr, "msbench: %s\n", e.what());
+    return 2;
+  }
+  if (!out.empty()) {
+    if (scenarios.size() != 1) {
+      std::fprintf(stderr, "msbench: --out goes with a single scenario file\n");
+      return 2;
+    }
+    scenarios[0].output = out;
+    scenarios[0].resolved["output"] = out;
+  }
   install_signal_handlers();
-  const auto result = msb::cli::run_against_builtin(config, g_stop, isatty(STDERR_FILENO));
-  msb::cli::print_summary(result, stdout);
-  msb::cli::write_json(msb::cli::results_document({result}), out);
-  std::printf("\nresults: %s\n", out.c_str());
-  if (!result.accounting_holds()) {
-    std::fprintf(stderr, "msbench: accounting mismatch: transfers lost (engine bug)\n");
+  const bool tty = isatty(STDERR_FILENO);
+  bool accounted = true;
+  for (const auto& sc : scenarios) {
+    std::vector<msb::cli::RunResult> results;
+    for (std::size_t i = 0; i < sc.runs.size() && !g_stop; ++i) {
+      const auto& cfg = sc.runs[i];
+      msb::cli::RunnerOptions ro;
+      ro.workers = workers;
+      ro.tty = tty;
+      ro.label = fmt::format("{} [{}/{}] {} {} n={}", sc.name, i + 1, sc.runs.size(), cfg.backend,
+                             cfg.sockindex, cfg.connections);
+      results.push_back(msb::cli::run_one(cfg, g_stop, ro));
+      if (!results.back().accounting_holds()) accounted = false;
+    }
+    if (results.size() == 1) {
+      msb::cli::print_summary(results[0], stdout);
+    } else if (!results.empty()) {
+      std::printf("\n%s: %zu runs%s\n", sc.name.c_str(), results.size(),
+                  g_stop ? " (interrupted: PARTIAL)" : "");
+      msb::cli::print_table(results, stdout);
+    }
+    auto doc = msb::cli::results_document(sc.resolved, results);
+    doc["partial"] = g_stop.load() || results.size() < sc.runs.size();
+    msb::cli::write_json(doc, sc.output);
+    std::printf("\nresults: %s\n", sc.output.c_str());
+    std::fflush(stdout);
+    if (g_stop) break;
+  }
+  if (!accounted) {
+    std::fprintf(stderr, "msbench: accounting mismatch: transfers started != ended + running\n");
     return 1;
   }
+  return 0;
+}
+
+int cmd_merge(const std::vector<std::string>& files, const std::string& out) {
+  std::vector<nlohmann::json> docs;
+  for (const auto& f : files) docs.push_back(msb::cli::read_results(f));
+  const std::size_t runs = docs[0]["runs"].size();
+  for (std::size_t d = 1; d < docs.size(); ++d) {
+    if (docs[d]["runs"].size() != runs) {
+      throw std::runtime_error(files[d] + ": has " + std::to_string(docs[d]["runs"].size()) +
+                               " runs, " + files[0] + " has " + std::to_string(runs));
+    }
+  }
+  std::vector<msb::cli::RunResult> merged;
+  for (std::size_t i = 0; i < runs; ++i) {
+    std::vector<msb::cli::RunResult> parts;
+    for (std::size_t d = 0; d < docs.size(); ++d) {
+      try {
+        parts.push_back(msb::cli::run_from_json(docs[d]["runs"][i]));
+      } catch (const std::exception& e) {
+        throw std::runtime_error(files[d] + ": runs[" + std::to_string(i) + "]: " + e.what());
+      }
+    }
+    merged.push_back(msb::cli::merge_runs(parts, true));
+  }
+  auto doc = msb::cli::results_document(docs[0]["scenario"], merged);
+  doc["merged_from"] = files;
+  msb::cli::write_json(doc, out);
+  msb::cli::print_table(merged, stdout);
+  std::printf("\nmerged %zu files into %s\n", files.size(), out.c_str());
+  return 0;
+}
+
+int cmd_keys() {
+  for (const auto& k : msb::cli::scenario_keys()) {
+    std::printf("  %-20s %-8s %s\n", k.name.c_str(), k.type.c_str(), k.help.c_str());
+  }
+  std::printf("\nAny swept key may be a list: the runner runs the product of all lists.\n");
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"msbench: high-connection benchmarks of a multi_socket HTTP/1.1 engine"};
+  CLI::App app{"msbench: high-connection benchmarks of a multi_socket HTTP/1.1 engine.\n"
+               "  msbench run scenarios/quick.toml            run a scenario script\n"
+               "  msbench run s.toml --set connections=[1000,5000] --set backend=poll\n"
+               "  msbench keys                                what a scenario may set"};
   app.require_subcommand(1);
+
+  std::vector<std::string> files, overrides;
+  int workers = 0;
+  std::string out;
+  auto* run = app.add_subcommand("run", "Run scenario scripts (TOML) and write their results");
+  run->add_option("scenarios", files, "Scenario files")->required()->check(CLI::ExistingFile);
+  run->add_option("--set", overrides, "Override a scenario key: key=value (a TOML value; a list sweeps)");
+  run->add_option("--workers", workers, "Client processes per run (default: as the fd limit requires)")
+      ->check(CLI::Range(1, 1024));
+  run->add_option("--out,-o", out, "Results file (one scenario only; default: its `output`)");
 
   msb::server::ServerOptions serve_opt;
   auto* serve = app.add_subcommand("serve", "Run the built-in trickle server in the foreground");
@@ -74,33 +169,13 @@ int main(int argc, char** argv) {
   serve->add_option("--ports", serve_opt.port_count, "Number of consecutive ports per address")
       ->check(CLI::Range(1, 4096));
 
-  msb::cli::RunConfig cfg;
-  std::string out = "out/results.json";
-  auto* run = app.add_subcommand(
-      "run", "Hold many mostly idle connections against the built-in server and measure "
-             "socket_action");
-  run->add_option("--connections,-n", cfg.connections, "Connections to open")
-      ->check(CLI::Range(1, 1'000'000))->capture_default_str();
-  run->add_option("--active", cfg.active_fraction, "Fraction of connections that get a trickle")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  run->add_option("--trickle-ms", cfg.trickle_interval_ms, "Trickle interval per active connection")
-      ->check(CLI::Range(1, 3'600'000))->capture_default_str();
-  run->add_option("--trickle-bytes", cfg.trickle_bytes, "Bytes per trickle")
-      ->check(CLI::Range(1, 65536))->capture_default_str();
-  run->add_option("--rate", cfg.connect_rate, "Connections opened per second during ramp-up")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  run->add_option("--warmup", cfg.warmup_s, "Warm-up seconds (not measured)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  run->add_option("--duration,-d", cfg.duration_s, "Measured seconds")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  run->add_option("--backend", cfg.backend, "Event loop")
-      ->check(CLI::IsMember(msb::loop_names()))->capture_default_str();
-  run->add_option("--sockindex", cfg.sockindex, "Socket index variant")
-      ->check(CLI::IsMember({"chained", "resizable", "direct"}))->capture_default_str();
-  run->add_option("--buckets", cfg.buckets, "Buckets of the chained socket index")
-      ->check(CLI::Range(1u, 1u << 24))->capture_default_str();
-  run->add_flag("!--no-instrument", cfg.instrument, "Do not time socket_action calls");
-  run->add_option("--out,-o", out, "Results JSON file")->capture_default_str();
+  std::vector<std::string> merge_files;
+  std::string merge_out;
+  auto* merge = app.add_subcommand("merge", "Add results of the same scenario from several processes or hosts");
+  merge->add_option("results", merge_files, "Results files")->required()->check(CLI::ExistingFile);
+  merge->add_option("--out,-o", merge_out, "Merged results file")->required();
+
+  auto* keys = app.add_subcommand("keys", "List the keys a scenario file may set");
 
   try {
     app.parse(argc, argv);
@@ -110,10 +185,12 @@ int main(int argc, char** argv) {
   }
   try {
     if (*serve) return cmd_serve(serve_opt);
-    if (*run) return cmd_run(cfg, out);
+    if (*run) return cmd_run(files, overrides, workers, out);
+    if (*merge) return cmd_merge(merge_files, merge_out);
+    if (*keys) return cmd_keys();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "msbench: %s\n", e.what());
-    return 1;
+    return *merge ? 2 : 1;
   }
   return 2;
 }

@@ -16,7 +16,18 @@ inline constexpr int kResultsSchemaVersion = 1;
 nlohmann::json machine_facts();
 nlohmann::json histogram_json(const Histogram& h);
 nlohmann::json run_json(const RunResult& r);
-nlohmann::json results_document(const std::vector<RunResult>& runs);
+nlohmann::json results_document(const nlohmann::json& scenario,
+                                const std::vector<RunResult>& runs);
+
+// The inverses, for merging: everything a merge needs is read back exactly. Throw
+// std::runtime_error naming the field that is missing or malformed.
+Histogram histogram_from_json(const nlohmann::json& j);
+RunResult run_from_json(const nlohmann::json& j);
+
+// Reads any JSON file; the error names the file.
+nlohmann::json read_json_file(const std::string& path);
+// Reads and checks a results file; the error names the file.
+nlohmann::json read_results(const std::string& path);
 
 // Writes `doc` to `path`, creating parent folders; throws std::runtime_error on failure.
 void write_json(const nlohmann::json& doc, const std::string& path);

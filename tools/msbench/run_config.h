@@ -12,6 +12,9 @@
 namespace msb::cli {
 
 struct RunConfig {
+  std::string target = "builtin";  // "builtin" (spawned trickle server) or an http:// URL
+  int addresses = 1;              // builtin: each server listens on 127.0.0.1 .. 127.0.0.N
+  int ports = 1;                  // builtin: ports per address per server process
   int connections = 1000;
   double active_fraction = 0.01;  // share of connections receiving a trickle
   int trickle_interval_ms = 100;  // an active connection gets trickle_bytes this often
@@ -24,6 +27,21 @@ struct RunConfig {
   unsigned buckets = 911;         // chained index only
   std::string timers = "splay";
   bool instrument = true;
+  std::string fault = "none";     // builtin: misbehaviour for fault_fraction of connections
+  double fault_fraction = 0;
+  std::uint64_t seed = 1;         // picks which connections are active or faulty
+  int workers = 0;                // client processes; 0: as many as the fd limit requires
+  int repetition = 0;             // which repetition of its sweep point this run is
+};
+
+// One second of a run, for the time series.
+struct Sample {
+  double t_s = 0;              // seconds since the run (ramp-up) began
+  std::uint64_t open = 0;      // sockets watched
+  std::uint64_t calls = 0;     // socket_action (or perform) calls in this second
+  std::uint64_t ended_ok = 0;  // transfers ended ok / otherwise in this second
+  std::uint64_t ended_failed = 0;
+  double p50_us = 0, p99_us = 0;  // of this second's socket calls (merged: the worst worker)
 };
 
 struct RunResult {
@@ -38,6 +56,9 @@ struct RunResult {
   double cpu_user_s = 0, cpu_sys_s = 0;    // during the measured phase
   long rss_before_kb = 0, rss_open_kb = 0; // before adding, and with all connections open
   bool interrupted = false;                // Ctrl-C: a partial result
+  std::vector<Sample> series;              // one sample per second
+  int workers = 1;                         // engine processes merged into this result
+  std::vector<RunResult> per_worker;       // each worker's own result, when workers > 1
 
   // started = ended (any result) + still running: a mismatch is an engine bug.
   bool accounting_holds() const;

@@ -57,3 +57,29 @@ void print_summary(const RunResult& r, std::FILE* out) {
 }
 
 }  // namespace msb::cli
+
+namespace msb::cli {
+
+void print_table(const std::vector<RunResult>& runs, std::FILE* out) {
+  fmt::print(out, "\n{:>4} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>9} {:>8} {:>7} {:>8}\n",
+             "run", "backend", "sockindex", "bkts", "conns", "open", "workers", "calls",
+             "p50 us", "p99 us", "p99.9 us", "perf p50", "errors", "B/conn");
+  int i = 0;
+  for (const RunResult& r : runs) {
+    const MultiStats& e = r.engine;
+    const Histogram& h = e.socket_action_socket_ns;
+    std::uint64_t failed = 0;
+    for (int k = 1; k < kResultCount; ++k) failed += r.ended_by_result[static_cast<std::size_t>(k)];
+    const double per_conn =
+        r.added ? double(r.rss_open_kb - r.rss_before_kb) * 1024.0 / double(r.added) : 0;
+    fmt::print(out, "{:>4} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8.2f} {:>8.2f} {:>9.2f} {:>8.1f} {:>7} {:>8.0f}{}\n",
+               ++i, r.config.backend, r.config.sockindex,
+               r.config.sockindex == "chained" ? std::to_string(r.config.buckets) : "-",
+               r.config.connections, r.open_at_measure, r.workers, h.count(),
+               h.quantile(0.5) / 1e3, h.quantile(0.99) / 1e3, h.quantile(0.999) / 1e3,
+               e.perform_ns.quantile(0.5) / 1e3, failed, per_conn,
+               r.accounting_holds() ? "" : "  ACCOUNTING MISMATCH");
+  }
+}
+
+}  // namespace msb::cli

@@ -30,6 +30,9 @@ class Histogram {
 
   // Adds every count of `other` into this one (exact).
   void merge(const Histogram& other);
+  // What was recorded since `earlier`, a copy of this histogram taken before. Min and max
+  // become the bounds of the lowest and highest non-empty buckets.
+  Histogram minus(const Histogram& earlier) const;
   void reset();
 
   std::uint64_t count() const { return count_; }
@@ -42,10 +45,13 @@ class Histogram {
   // to [min, max]; 0 when empty.
   std::uint64_t quantile(double q) const;
 
+  using Buckets = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
   // Non-empty buckets as (lowest value of the bucket, count), for serialising.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> buckets() const;
-  // Adds `count` at the bucket whose lowest value is `low` (the inverse of buckets()).
-  void add_bucket(std::uint64_t low, std::uint64_t count);
+  Buckets buckets() const;
+  // Rebuilds a histogram written as buckets() with its exact sum, min and max, so that a
+  // histogram read back from a results file merges exactly.
+  static Histogram restore(const Buckets& buckets, std::uint64_t sum, std::uint64_t min,
+                           std::uint64_t max);
 
   static int index_of(std::uint64_t v) {
     if (v < kSubCount) return static_cast<int>(v);

@@ -106,6 +106,9 @@ class Multi {
   void pollset(std::vector<pollfd>& out);
 
   int running() const;
+  // Sockets the engine watches now (connecting or connected); cheap, unlike stats().
+  std::size_t sockets() const;
+  // A snapshot of every counter; walks the socket index for occupancy, so not per event.
   MultiStats stats() const;
   void reset_timing_stats();  // empties the socket_action/perform histograms (phase change)
 

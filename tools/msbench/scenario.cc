@@ -1,0 +1,363 @@
+#include "scenario.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <variant>
+
+#include "loop.h"
+
+namespace msb::cli {
+
+namespace {
+
+using Value = std::variant<std::int64_t, double, std::string, bool>;
+
+// Where a value came from, for error messages: "file:line" or "--set".
+struct Origin {
+  std::string where;
+  std::string key;
+};
+
+[[noreturn]] void fail(const Origin& o, const std::string& what) {
+  throw ScenarioError(o.where + ": key '" + o.key + "': " + what);
+}
+
+enum class Kind { integer, number, string, boolean };
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::integer: return "integer";
+    case Kind::number: return "number";
+    case Kind::string: return "string";
+    case Kind::boolean: return "boolean";
+  }
+  return "?";
+}
+
+struct KeySpec {
+  const char* name;
+  Kind kind;
+  double min, max;                    // integer and number keys
+  std::vector<std::string> choices;   // string keys; empty: any (checked by `check`)
+  std::function<void(RunConfig&, const Value&)> set;
+  const char* help;
+  std::function<std::string(const std::string&)> check = nullptr;  // "" if fine
+};
+
+std::int64_t as_int(const Value& v) { return std::get<std::int64_t>(v); }
+double as_num(const Value& v) {
+  return std::holds_alternative<double>(v) ? std::get<double>(v) : double(std::get<std::int64_t>(v));
+}
+const std::string& as_str(const Value& v) { return std::get<std::string>(v); }
+
+constexpr double kMaxInt = 1e15;
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> keys = {
+      {"target", Kind::string, 0, 0, {}, [](RunConfig& c, const Value& v) { c.target = as_str(v); },
+       "\"builtin\" (spawn the trickle server) or an http:// URL every connection requests",
+       [](const std::string& s) -> std::string {
+         return s == "builtin" || s.rfind("http://", 0) == 0 ? "" : "expected \"builtin\" or an http:// URL";
+       }},
+      {"addresses", Kind::integer, 1, 254, {}, [](RunConfig& c, const Value& v) { c.addresses = int(as_int(v)); },
+       "builtin: loopback addresses per server (127.0.0.1 .. 127.0.0.N)"},
+      {"ports", Kind::integer, 1, 1024, {}, [](RunConfig& c, const Value& v) { c.ports = int(as_int(v)); },
+       "builtin: listening ports per address per server process"},
+      {"connections", Kind::integer, 1, 10'000'000, {}, [](RunConfig& c, const Value& v) { c.connections = int(as_int(v)); },
+       "connections to open, over all worker processes"},
+      {"active_fraction", Kind::number, 0, 1, {}, [](RunConfig& c, const Value& v) { c.active_fraction = as_num(v); },
+       "share of connections that receive a trickle; the rest stay idle"},
+      {"trickle_interval_ms", Kind::integer, 1, 3'600'000, {}, [](RunConfig& c, const Value& v) { c.trickle_interval_ms = int(as_int(v)); },
+       "an active connection receives trickle_bytes this often"},
+      {"trickle_bytes", Kind::integer, 1, 65536, {}, [](RunConfig& c, const Value& v) { c.trickle_bytes = int(as_int(v)); },
+       "bytes per trickle"},
+      {"connect_rate", Kind::number, 1, 1e7, {}, [](RunConfig& c, const Value& v) { c.connect_rate = as_num(v); },
+       "new connections per second during ramp-up (over all workers)"},
+      {"warmup_s", Kind::number, 0, 86400, {}, [](RunConfig& c, const Value& v) { c.warmup_s = as_num(v); },
+       "seconds after ramp-up that are not measured"},
+      {"duration_s", Kind::number, 0.001, 86400 * 7, {}, [](RunConfig& c, const Value& v) { c.duration_s = as_num(v); },
+       "measured seconds (the steady state)"},
+      {"backend", Kind::string, 0, 0, loop_names(), [](RunConfig& c, const Value& v) { c.backend = as_str(v); },
+       "event loop driving the engine"},
+      {"sockindex", Kind::string, 0, 0, {"chained", "resizable", "direct"}, [](RunConfig& c, const Value& v) { c.sockindex = as_str(v); },
+       "socket index variant"},
+      {"buckets", Kind::integer, 1, 1 << 24, {}, [](RunConfig& c, const Value& v) { c.buckets = unsigned(as_int(v)); },
+       "buckets of the chained socket index (7, 97: curl 2006; 911: curl today)"},
+      {"timers", Kind::string, 0, 0, {"splay"}, [](RunConfig& c, const Value& v) { c.timers = as_str(v); },
+       "timer structure"},
+      {"instrument", Kind::boolean, 0, 0, {}, [](RunConfig& c, const Value& v) { c.instrument = std::get<bool>(v); },
+       "time every socket_action call (its cost is measured by the benchmarks)"},
+      {"fault", Kind::string, 0, 0, {"none", "reset", "close_early", "garbage", "stall"}, [](RunConfig& c, const Value& v) { c.fault = as_str(v); },
+       "builtin: how the server misbehaves towards fault_fraction of the connections"},
+      {"fault_fraction", Kind::number, 0, 1, {}, [](RunConfig& c, const Value& v) { c.fault_fraction = as_num(v); },
+       "share of connections that get the fault"},
+      {"seed", Kind::integer, 0, kMaxInt, {}, [](RunConfig& c, const Value& v) { c.seed = std::uint64_t(as_int(v)); },
+       "seeds which connections are active or faulty"},
+      {"workers", Kind::integer, 0, 1024, {}, [](RunConfig& c, const Value& v) { c.workers = int(as_int(v)); },
+       "client processes (0: as many as the open-files limit requires)"},
+  };
+  return keys;
+}
+
+// Scenario-level keys that are not swept.
+const std::vector<std::string> kMetaKeys = {"name", "output", "repetitions", "description"};
+
+const KeySpec* find_key(const std::string& name) {
+  for (const auto& k : key_specs()) {
+    if (name == k.name) return &k;
+  }
+  return nullptr;
+}
+
+std::string known_keys() {
+  std::string out;
+  for (const auto& k : kMetaKeys) out += (out.empty() ? "" : ", ") + k;
+  for (const auto& k : key_specs()) out += std::string(", ") + k.name;
+  return out;
+}
+
+// Converts one TOML scalar to a checked Value for `spec`.
+Value to_value(const KeySpec& spec, const toml::node& node, const Origin& o) {
+  Value v;
+  switch (spec.kind) {
+    case Kind::integer: {
+      if (auto i = node.value_exact<std::int64_t>()) {
+        v = *i;
+      } else if (auto d = node.value_exact<double>(); d && std::floor(*d) == *d && std::fabs(*d) < kMaxInt) {
+        v = static_cast<std::int64_t>(*d);
+      } else {
+        fail(o, "expected an integer");
+      }
+      const double x = double(as_int(v));
+      if (x < spec.min || x > spec.max) {
+        std::ostringstream m;
+        m << "value " << as_int(v) << " is out of range [" << std::int64_t(spec.min) << ", "
+          << std::int64_t(spec.max) << "]";
+        fail(o, m.str());
+      }
+      return v;
+    }
+    case Kind::number: {
+      if (auto d = node.value<double>()) {
+        v = *d;
+      } else {
+        fail(o, "expected a number");
+      }
+      const double x = as_num(v);
+      if (!(x >= spec.min && x <= spec.max)) {
+        std::ostringstream m;
+        m << "value " << x << " is out of range [" << spec.min << ", " << spec.max << "]";
+        fail(o, m.str());
+      }
+      return v;
+    }
+    case Kind::string: {
+      auto s = node.value_exact<std::string>();
+      if (!s) fail(o, "expected a string");
+      if (!spec.choices.empty() &&
+          std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
+        std::string c;
+        for (const auto& x : spec.choices) c += (c.empty() ? "" : ", ") + x;
+        fail(o, "'" + *s + "' is not one of: " + c);
+      }
+      if (spec.check) {
+        const std::string why = spec.check(*s);
+        if (!why.empty()) fail(o, why);
+      }
+      return *s;
+    }
+    case Kind::boolean: {
+      auto b = node.value_exact<bool>();
+      if (!b) fail(o, "expected true or false");
+      return *b;
+    }
+  }
+  return v;
+}
+
+nlohmann::json value_json(const Value& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
+std::string where(const std::string& file, const toml::node& n) {
+  return file + ":" + std::to_string(n.source().begin.line);
+}
+
+struct Setting {
+  const KeySpec* spec;
+  std::vector<Value> values;  // one, or the list to sweep
+  bool is_list = false;
+};
+
+// Reads `node` (a scalar or an array of scalars) for key `spec`.
+Setting read_setting(const KeySpec& spec, const toml::node& node, const Origin& o) {
+  Setting s{&spec, {}, false};
+  if (const toml::array* arr = node.as_array()) {
+    if (arr->empty()) fail(o, "an empty list sweeps nothing");
+    s.is_list = true;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& item = *arr->get(i);
+      if (item.is_array() || item.is_table()) fail(o, "list items must be plain values");
+      s.values.push_back(to_value(spec, item, o));
+    }
+  } else if (node.is_table()) {
+    fail(o, "expected a value or a list of values, not a table");
+  } else {
+    s.values.push_back(to_value(spec, node, o));
+  }
+  return s;
+}
+
+}  // namespace
+
+const std::vector<ScenarioKey>& scenario_keys() {
+  static const std::vector<ScenarioKey> keys = [] {
+    std::vector<ScenarioKey> out = {
+        {"name", "string", "the scenario's name (default: the file's stem)"},
+        {"description", "string", "what question the scenario answers"},
+        {"output", "string", "results file (default: out/<name>.json)"},
+        {"repetitions", "integer", "times each sweep point runs (1..1000)"},
+    };
+    for (const auto& k : key_specs()) out.push_back({k.name, kind_name(k.kind), k.help});
+    return out;
+  }();
+  return keys;
+}
+
+Scenario parse_scenario(const std::string& text, const std::string& file,
+                        const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw ScenarioError(file + ":" + std::to_string(e.source().begin.line) + ": " +
+                        std::string(e.description()));
+  }
+  Scenario sc;
+  sc.file = file;
+  sc.name = std::filesystem::path(file).stem().string();
+  std::map<std::string, Setting> settings;  // by key
+  std::vector<std::string> order;           // keys in file order, then --set order
+
+  // toml++ tables iterate in key order; sweeps follow the file's order, so sort by position.
+  std::vector<std::pair<std::string, const toml::node*>> entries;
+  for (auto&& [k, node] : root) entries.emplace_back(std::string(k.str()), &node);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.second->source().begin;
+    const auto& y = b.second->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto& [key, node_ptr] : entries) {
+    const toml::node& node = *node_ptr;
+    const Origin o{where(file, node), key};
+    if (key == "name" || key == "output" || key == "description") {
+      auto s = node.value_exact<std::string>();
+      if (!s) fail(o, "expected a string");
+      if (key == "name") sc.name = *s;
+      if (key == "output") sc.output = *s;
+      if (key == "description") sc.resolved["description"] = *s;
+      continue;
+    }
+    if (key == "repetitions") {
+      auto i = node.value_exact<std::int64_t>();
+      if (!i || *i < 1 || *i > 1000) fail(o, "expected an integer in [1, 1000]");
+      sc.repetitions = int(*i);
+      continue;
+    }
+    const KeySpec* spec = find_key(key);
+    if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
+    settings[key] = read_setting(*spec, node, o);
+    order.push_back(key);
+  }
+
+  for (const std::string& ov : overrides) {
+    const auto eq = ov.find('=');
+    const std::string key = ov.substr(0, eq);
+    const Origin o{"--set " + ov, key};
+    if (eq == std::string::npos || key.empty()) {
+      throw ScenarioError("--set " + ov + ": expected key=value");
+    }
+    const std::string value = ov.substr(eq + 1);
+    if (key == "output" || key == "name") {
+      (key == "output" ? sc.output : sc.name) = value;
+      continue;
+    }
+    if (key == "repetitions") {
+      char* end = nullptr;
+      const long n = std::strtol(value.c_str(), &end, 10);
+      if (*end || n < 1 || n > 1000) fail(o, "expected an integer in [1, 1000]");
+      sc.repetitions = int(n);
+      continue;
+    }
+    const KeySpec* spec = find_key(key);
+    if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
+    // The value in TOML syntax; a bare word is taken as a string.
+    toml::table t;
+    try {
+      t = toml::parse("v = " + value);
+    } catch (const toml::parse_error&) {
+      t = toml::table{{"v", value}};
+    }
+    settings[key] = read_setting(*spec, *t.get("v"), o);
+    if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
+  }
+  if (sc.output.empty()) sc.output = "out/" + sc.name + ".json";
+
+  // The product of every list, in key order, the last key varying fastest; repetitions
+  // innermost so that repeated runs of one point follow each other.
+  RunConfig base;
+  for (const auto& key : order) {
+    const Setting& s = settings[key];
+    if (!s.is_list) s.spec->set(base, s.values[0]);
+    sc.resolved["keys"][key] = s.is_list ? nlohmann::json::array() : value_json(s.values[0]);
+    if (s.is_list) {
+      for (const auto& v : s.values) sc.resolved["keys"][key].push_back(value_json(v));
+      sc.swept.push_back(key);
+    }
+  }
+  std::vector<RunConfig> points{base};
+  for (const auto& key : sc.swept) {
+    std::vector<RunConfig> next;
+    for (const RunConfig& p : points) {
+      for (const Value& v : settings[key].values) {
+        RunConfig c = p;
+        settings[key].spec->set(c, v);
+        next.push_back(c);
+      }
+    }
+    points.swap(next);
+  }
+  for (const RunConfig& p : points) {
+    for (int r = 0; r < sc.repetitions; ++r) {
+      RunConfig c = p;
+      c.repetition = r;
+      sc.runs.push_back(c);
+    }
+  }
+  sc.resolved["name"] = sc.name;
+  sc.resolved["file"] = file;
+  sc.resolved["output"] = sc.output;
+  sc.resolved["repetitions"] = sc.repetitions;
+  sc.resolved["swept"] = sc.swept;
+  sc.resolved["overrides"] = overrides;
+  sc.resolved["runs"] = sc.runs.size();
+  return sc;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ScenarioError(path + ": cannot read the scenario file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_scenario(text.str(), path, overrides);
+}
+
+}  // namespace msb::cli

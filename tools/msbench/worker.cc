@@ -1,0 +1,233 @@
+#include "worker.h"
+
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+#include "server_process.h"
+
+namespace msb::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+long rss_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+void cpu_times(double* user, double* sys) {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  *user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+  *sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+// The engine's cumulative counters over one phase: `now` less what they were at its start.
+// Gauges (sizes, occupancy) and the histograms (reset at the phase start) stay as they are.
+MultiStats counters_since(MultiStats now, const MultiStats& start) {
+  now.sockindex.lookups -= start.sockindex.lookups;
+  now.sockindex.probes -= start.sockindex.probes;
+  now.timers.inserts -= start.timers.inserts;
+  now.timers.removes -= start.timers.removes;
+  now.timers.pops -= start.timers.pops;
+  now.timers.rotations -= start.timers.rotations;
+  now.timers.steps -= start.timers.steps;
+  now.socket_action_calls -= start.socket_action_calls;
+  now.perform_calls -= start.perform_calls;
+  now.socket_callbacks -= start.socket_callbacks;
+  now.timer_callbacks -= start.timer_callbacks;
+  return now;
+}
+
+}  // namespace
+
+bool RunResult::accounting_holds() const {
+  std::uint64_t ended = 0;
+  for (auto n : ended_by_result) ended += n;
+  return added == ended + still_running;
+}
+
+namespace {
+
+// The path a builtin connection asks for: idle, a trickle, or a fault.
+std::string path_for(const RunConfig& c, bool active, bool faulty) {
+  if (faulty) return "/fault/" + c.fault;
+  if (active) {
+    return "/trickle/1000000000000/" + std::to_string(c.trickle_interval_ms) + "/" +
+           std::to_string(c.trickle_bytes);
+  }
+  return "/idle";
+}
+
+}  // namespace
+
+RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
+                     const std::atomic<bool>& stop,
+                     const std::function<void(const Progress&)>& report) {
+  RunResult r;
+  r.config = config;
+  r.config.connections = plan.connections;  // this worker's share: shares add up on merge
+  const long limit = server::raise_fd_limit();
+  if (plan.connections + 64 > limit) {
+    throw std::runtime_error("worker: " + std::to_string(plan.connections) +
+                             " connections need more open files than one process may have (" +
+                             std::to_string(limit) + ")");
+  }
+  const auto sockindex = parse_sockindex(config.sockindex);
+  const auto timers = parse_timer(config.timers);
+  if (!sockindex || !timers) throw std::runtime_error("worker: unknown sockindex or timers");
+
+  auto loop = make_loop(config.backend);
+  MultiOptions opt;
+  opt.sockindex = *sockindex;
+  opt.sockindex_buckets = config.buckets;
+  opt.timers = *timers;
+  opt.instrument = config.instrument;
+  auto multi = loop->make_multi(opt);
+
+  // Which connections are active or faulty: a seeded choice, the same for every run of
+  // this seed. Each worker draws from its own stream.
+  std::mt19937_64 rng(config.seed * 1000003u + static_cast<std::uint64_t>(plan.index));
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
+  const bool builtin = config.target == "builtin";
+  auto next_url = [&](std::size_t i) {
+    if (!builtin) return config.target;
+    const bool faulty = config.fault != "none" && coin(rng) < config.fault_fraction;
+    const bool active = !faulty && coin(rng) < config.active_fraction;
+    return plan.bases[i % plan.bases.size()] + path_for(config, active, faulty);
+  };
+
+  std::vector<TransferId> ids;
+  ids.reserve(static_cast<std::size_t>(plan.connections));
+  r.ended_by_result.assign(kResultCount, 0);
+  std::uint64_t ended_ok = 0, ended_failed = 0;
+  auto drain = [&] {
+    while (auto d = multi->info_read()) {
+      ++r.ended_by_result[static_cast<int>(d->result)];
+      ++(d->result == Result::ok ? ended_ok : ended_failed);
+    }
+  };
+
+  // Progress and the 1 s time series read the same cumulative histogram: the difference
+  // from the last sample is the last second.
+  const auto run_start = Clock::now();
+  std::string phase = "ramp-up";
+  Histogram last_hist;
+  std::uint64_t last_calls = 0, last_ok = 0, last_failed = 0;
+  auto last_report = Clock::now();
+  auto last_sample = Clock::now();
+  auto tick = [&] {
+    const auto now = Clock::now();
+    const bool sample_due = now - last_sample >= std::chrono::seconds(1);
+    if (!sample_due && now - last_report < std::chrono::milliseconds(500)) return;
+    const MultiStats s = multi->stats();
+    const Histogram& h = s.socket_action_socket_ns;
+    const Histogram second = h.count() >= last_hist.count() ? h.minus(last_hist) : h;
+    const std::uint64_t calls = s.socket_action_calls + s.perform_calls;
+    Progress p{phase, multi->sockets(), calls, ended_ok, ended_failed,
+               second.quantile(0.5) / 1000.0, second.quantile(0.99) / 1000.0};
+    last_report = now;
+    if (report) report(p);
+    if (sample_due) {
+      r.series.push_back({seconds_since(run_start), p.open, calls - last_calls, ended_ok - last_ok,
+                          ended_failed - last_failed, p.p50_us, p.p99_us});
+      last_sample = now;
+      last_calls = calls;
+      last_ok = ended_ok;
+      last_failed = ended_failed;
+      last_hist = h;
+    }
+  };
+  auto set_phase = [&](const char* name) {
+    phase = name;
+    last_report = Clock::time_point();  // report the new phase at once
+    tick();
+  };
+
+  r.rss_before_kb = rss_kb();
+  set_phase("ramp-up");
+  const auto ramp_start = Clock::now();
+  // Ramp-up: add at the connect rate until every connection is open (or 120 s pass).
+  while (!stop) {
+    const auto due = static_cast<std::size_t>(std::min<double>(
+        plan.connections, plan.connect_rate * seconds_since(ramp_start) + 1));
+    while (ids.size() < due) {
+      TransferSpec spec;
+      spec.url = next_url(ids.size());
+      auto added = multi->add(spec);
+      if (!added) throw std::runtime_error("worker: " + added.detail);
+      ids.push_back(added.id);
+    }
+    loop->run_once(10);
+    drain();
+    tick();
+    if (ids.size() == static_cast<std::size_t>(plan.connections) &&
+        multi->sockets() + (ended_ok + ended_failed) >= ids.size()) {
+      break;
+    }
+    if (seconds_since(ramp_start) > 120) break;
+  }
+  r.added = ids.size();
+  r.ramp_s = seconds_since(ramp_start);
+  r.rss_open_kb = rss_kb();
+
+  const auto run_for = [&](double seconds) {
+    const auto start = Clock::now();
+    while (!stop && seconds_since(start) < seconds) {
+      loop->run_once(50);
+      drain();
+      tick();
+    }
+  };
+  set_phase("warm-up");
+  run_for(config.warmup_s);
+
+  multi->reset_timing_stats();
+  last_hist = Histogram();
+  const MultiStats engine_before = multi->stats();
+  r.open_at_measure = multi->sockets();
+  const LoopStats loop_before = loop->stats();
+  double u0, s0;
+  cpu_times(&u0, &s0);
+  const auto measure_start = Clock::now();
+  set_phase("measuring");
+  run_for(config.duration_s);
+  r.measured_s = seconds_since(measure_start);
+  double u1, s1;
+  cpu_times(&u1, &s1);
+  r.cpu_user_s = u1 - u0;
+  r.cpu_sys_s = s1 - s0;
+  r.engine = counters_since(multi->stats(), engine_before);
+  const LoopStats& l = loop->stats();
+  r.loop.waits = l.waits - loop_before.waits;
+  r.loop.events = l.events - loop_before.events;
+  r.loop.timer_fires = l.timer_fires - loop_before.timer_fires;
+  r.loop.modifies = l.modifies - loop_before.modifies;
+  r.loop.redundant = l.redundant - loop_before.redundant;
+  r.interrupted = stop;
+  set_phase("teardown");
+
+  // Teardown: what still runs when the duration ends is removed and counted as such.
+  drain();
+  for (TransferId id : ids) {
+    if (multi->remove(id)) ++r.still_running;
+  }
+  multi.reset();
+  return r;
+}
+
+}  // namespace msb::cli
