@@ -99,3 +99,48 @@ INSTANTIATE_TEST_SUITE_P(Backends, HostileServer, ::testing::ValuesIn(test::all_
 
 }  // namespace
 }  // namespace msb
+
+namespace msb {
+namespace {
+
+// The trickle server's own fault modes (what scenarios' `fault` key asks for).
+class ServerFaults : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ServerFaults, EachModeEndsWithItsCode) {
+  server::TrickleServer srv{server::ServerOptions{}};
+  srv.start_thread();
+  const std::map<std::string, Result> want = {
+      {"/fault/reset", Result::recv_error},
+      {"/fault/close_early", Result::partial_body},
+      {"/fault/garbage", Result::bad_status_line},
+      {"/fault/stall", Result::timed_out},
+      {"/bytes/3", Result::ok},
+  };
+  test::LoopDriver driver({}, GetParam());
+  std::map<TransferId, std::string> paths;
+  for (int round = 0; round < 5; ++round) {
+    for (const auto& [path, code] : want) {
+      TransferSpec s;
+      s.url = srv.endpoints()[0].url(path);
+      s.total_timeout_ms = 500;
+      auto r = driver.multi().add(s);
+      ASSERT_TRUE(r);
+      paths[r.id] = path;
+    }
+  }
+  ASSERT_TRUE(driver.run(std::chrono::seconds(20)));
+  ASSERT_EQ(driver.done.size(), paths.size());
+  for (const Done& d : driver.done) {
+    const std::string& path = paths.at(d.id);
+    EXPECT_EQ(result_name(d.result), std::string(result_name(want.at(path)))) << path;
+    if (path == "/fault/close_early") {
+      EXPECT_EQ(d.body_bytes, 10u);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerFaults, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_test_name);
+
+}  // namespace
+}  // namespace msb

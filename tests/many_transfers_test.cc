@@ -34,8 +34,11 @@ std::string path_for(int i, Expect& e, Method& m) {
 }
 
 // Runs `count` transfers on `backend` and checks every one.
-void run_many(const std::string& backend, server::TrickleServer& srv, int count) {
-  test::LoopDriver driver({}, backend);
+void run_many(const std::string& backend, server::TrickleServer& srv, int count,
+              TimerKind timers = TimerKind::splay) {
+  MultiOptions opt;
+  opt.timers = timers;
+  test::LoopDriver driver(opt, backend);
   std::map<TransferId, Expect> expected;
   std::map<TransferId, std::string> received;
   for (int i = 0; i < count; ++i) {
@@ -94,6 +97,10 @@ class ManyTransfers : public ::testing::TestWithParam<std::string> {
 
 TEST_P(ManyTransfers, EveryFramingEveryTransferChecked) {
   run_many(GetParam(), srv_, test::fit_to_backend(GetParam(), kTransfers));
+}
+
+TEST_P(ManyTransfers, EveryFramingWithTheHeapTimers) {
+  run_many(GetParam(), srv_, test::fit_to_backend(GetParam(), kTransfers), TimerKind::heap);
 }
 
 // All transfers in flight at the same moment: trickles that each last ~1 s.

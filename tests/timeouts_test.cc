@@ -11,10 +11,13 @@ namespace {
 
 using std::chrono::seconds;
 
-class Timeouts : public ::testing::TestWithParam<std::string> {
+// Deadlines are the timer structure's business: every backend with every structure.
+class Timeouts : public ::testing::TestWithParam<std::tuple<std::string, TimerKind>> {
  protected:
   Done run_one(TransferSpec spec) {
-    test::LoopDriver driver({}, GetParam());
+    MultiOptions opt;
+    opt.timers = std::get<1>(GetParam());
+    test::LoopDriver driver(opt, std::get<0>(GetParam()));
     auto added = driver.multi().add(spec);
     EXPECT_TRUE(added) << added.detail;
     EXPECT_TRUE(driver.run(seconds(20)));
@@ -99,8 +102,13 @@ TEST_P(Timeouts, ConnectionRefused) {
   EXPECT_EQ(d.os_error, ECONNREFUSED);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Timeouts, ::testing::ValuesIn(test::all_backends()),
-                         test::backend_test_name);
+INSTANTIATE_TEST_SUITE_P(
+    BackendsTimers, Timeouts,
+    ::testing::Combine(::testing::ValuesIn(test::all_backends()),
+                       ::testing::Values(TimerKind::splay, TimerKind::heap)),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, TimerKind>>& info) {
+      return std::get<0>(info.param) + "_" + timer_name(std::get<1>(info.param));
+    });
 
 }  // namespace
 }  // namespace msb

@@ -41,12 +41,15 @@ std::optional<SockIndexKind> parse_sockindex(const std::string& name) {
 const char* timer_name(TimerKind k) {
   switch (k) {
     case TimerKind::splay: return "splay";
+    case TimerKind::heap: return "heap";
   }
   return "unknown";
 }
 
 std::optional<TimerKind> parse_timer(const std::string& name) {
-  if (name == "splay") return TimerKind::splay;
+  for (auto k : {TimerKind::splay, TimerKind::heap}) {
+    if (name == timer_name(k)) return k;
+  }
   return std::nullopt;
 }
 

@@ -3,7 +3,8 @@
 // The node is embedded in the transfer (intrusive), so inserting or removing never
 // allocates. Only a transfer's nearest deadline is here; its other deadlines wait in the
 // transfer's own short list (see Transfer::deadline) until they become the nearest.
-// The splay tree is the reference implementation; others come behind the same interface.
+// The splay tree is the reference implementation; a 4-ary heap (libev's choice) sits
+// behind the same interface, selected by MultiOptions::timers.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,8 @@ struct TimerNode {
   TimerNode* same_next = nullptr;  // circular list of nodes with this key, through the rep
   TimerNode* same_prev = nullptr;
   bool sub = false;
+  // Heap position (heap only).
+  std::size_t heap_index = 0;
 };
 
 class TimerQueue {

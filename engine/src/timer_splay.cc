@@ -1,15 +1,9 @@
 #include "timer_splay.h"
 
 #include <cassert>
+#include <string>
 
 namespace msb::detail {
-
-std::unique_ptr<TimerQueue> make_timer_queue(TimerKind kind) {
-  switch (kind) {
-    case TimerKind::splay: return std::make_unique<SplayTimers>();
-  }
-  return std::make_unique<SplayTimers>();
-}
 
 // Top-down splay: walks from t towards key, hanging the nodes passed into a left tree (keys
 // below) and a right tree (keys above), rotating on zig-zig steps; the last node reached

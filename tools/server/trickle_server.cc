@@ -41,6 +41,7 @@ struct Conn {
   bool busy = false;         // a response is in progress
   bool close_after = false;  // close once the response is out
   bool silent = false;
+  bool reset = false;        // close with RST instead of FIN
   std::uint64_t body_left = 0;   // trickled body bytes still to send
   std::uint64_t body_pos = 0;
   std::uint32_t interval_ms = 0;
@@ -85,6 +86,10 @@ struct TrickleServer::Impl {
 
   void close_conn(int fd) {
     if (fd < 0 || static_cast<std::size_t>(fd) >= conns.size() || !conns[fd]) return;
+    if (conns[fd]->reset) {
+      const linger l{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
     epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     conns[fd].reset();
@@ -200,6 +205,20 @@ struct TrickleServer::Impl {
     } else if (path == "/idle") {
       c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n";
       c.body_left = 1ull << 40;  // never sent: the connection stays busy until closed
+    } else if (path == "/fault/reset") {
+      c.reset = true;
+      c.close_after = true;
+    } else if (path == "/fault/close_early") {
+      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+      c.body_left = 10;
+      append_body(c, 10);
+      c.close_after = true;
+    } else if (path == "/fault/garbage") {
+      c.out += "GARBAGE\r\n\r\n";
+      c.close_after = true;
+    } else if (path == "/fault/stall") {
+      c.out += "HTTP/1.1 200 OK\r\nX-Stall: ";
+      c.body_left = 1;  // never sent: the response never completes
     } else if (path == "/silent") {
       c.silent = true;
       return;

@@ -9,6 +9,10 @@
 //   /idle                    200 headers with Content-Length 2^40, then nothing
 //   /silent                  reads the request, never answers
 //   /status/S                status S with an empty body
+//   /fault/reset             reads the request, then resets the connection (RST)
+//   /fault/close_early       promises 1000 bytes, sends 10, closes
+//   /fault/garbage           answers "GARBAGE" instead of a status line, closes
+//   /fault/stall             sends half a header line, then nothing
 // HEAD gets the headers only. Connections are kept alive unless the client says close.
 // Body byte i is 'a' + i % 26, so a client can check content, not only length.
 #pragma once

@@ -51,7 +51,10 @@ enum class SockIndexKind : std::uint8_t {
   resizable,  // power-of-two buckets, doubled to keep load <= 1
   direct,     // array indexed by fd
 };
-enum class TimerKind : std::uint8_t { splay };
+enum class TimerKind : std::uint8_t {
+  splay,  // splay tree (curl's choice): the reference
+  heap,   // 4-ary min-heap (libev's choice)
+};
 
 const char* sockindex_name(SockIndexKind k);
 std::optional<SockIndexKind> parse_sockindex(const std::string& name);
