@@ -165,7 +165,10 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   while (!stop) {
     const auto due = static_cast<std::size_t>(std::min<double>(
         plan.connections, plan.connect_rate * seconds_since(ramp_start) + 1));
-    while (ids.size() < due) {
+    // A bounded batch per iteration: when connect() itself turns slow (the kernel's port
+    // search near a million sockets), stop requests and the ramp limit are still seen.
+    const std::size_t batch_end = std::min(due, ids.size() + 256);
+    while (ids.size() < batch_end) {
       TransferSpec spec;
       spec.url = next_url(ids.size());
       auto added = multi->add(spec);
