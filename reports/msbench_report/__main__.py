@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import charts
-from .load import ResultsError, load_results
+from .load import ResultsError, load_any
 
 
 def summary_rows(docs):
@@ -20,7 +20,7 @@ def summary_rows(docs):
                    "partial" if run.get("partial") else ""]
 
 
-def write_index(docs, images, folder):
+def write_index(docs, benches, images, folder):
     head = ["file", "backend", "sockindex", "connections", "open", "calls", "p50 µs", "p99 µs",
             "max µs", "accounted", ""]
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
@@ -29,6 +29,10 @@ def write_index(docs, images, folder):
         f"<li>{html.escape(Path(d['_path']).name)}: {html.escape(d['machine']['cpu'])}, "
         f"{d['machine']['cores']} cores, {html.escape(d['machine']['kernel'])}, "
         f"commit {html.escape(d['machine']['git_commit'])}</li>" for d in docs)
+    machines += "".join(
+        f"<li>{html.escape(Path(b['_path']).name)}: Google Benchmark, "
+        f"{b['context'].get('num_cpus', '?')} cpus at {b['context'].get('mhz_per_cpu', '?')} MHz, "
+        f"{html.escape(str(b['context'].get('date', '')))}</li>" for b in benches)
     figures = "".join(f'<figure><img src="{html.escape(i)}"><figcaption>{html.escape(i)}'
                       f"</figcaption></figure>" for i in images if i.endswith(".png"))
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>msbench report</title>
@@ -43,20 +47,27 @@ table{{border-collapse:collapse}}tr:nth-child(even){{background:#f4f4f4}}img{{ma
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="msbench_report", description=__doc__)
-    ap.add_argument("results", nargs="+", help="msbench results JSON files (overlaid)")
+    ap.add_argument("results", nargs="+",
+                    help="msbench results JSON and/or Google Benchmark JSON files (overlaid)")
     ap.add_argument("-o", "--out", default="out/report", help="folder for charts and index.html")
     args = ap.parse_args(argv)
     try:
-        docs = [load_results(p) for p in args.results]
+        loaded = [load_any(p) for p in args.results]
     except ResultsError as e:
         print(f"msbench_report: {e}", file=sys.stderr)
         return 2
+    docs = [d for d in loaded if d["_kind"] == "results"]
+    benches = [d for d in loaded if d["_kind"] == "benchmark"]
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
     images = []
-    for chart in charts.ALL:
-        images += chart(docs, folder)
-    write_index(docs, images, folder)
+    if docs:
+        for chart in charts.ALL:
+            images += chart(docs, folder)
+    if benches:
+        for chart in charts.BENCH:
+            images += chart(benches, folder)
+    write_index(docs, benches, images, folder)
     print(f"charts: {len([i for i in images if i.endswith('.png')])} in {folder}/")
     print(f"report: {folder.resolve() / 'index.html'}")
     return 0

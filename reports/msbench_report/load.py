@@ -11,6 +11,26 @@ class ResultsError(Exception):
     """A results file that cannot be used: the message names the file."""
 
 
+def load_any(path):
+    """An msbench results file, or a Google Benchmark JSON file (kind 'benchmark')."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: not JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    if isinstance(doc, dict) and "benchmarks" in doc and "context" in doc:
+        if not isinstance(doc["benchmarks"], list):
+            raise ResultsError(f"{path}: 'benchmarks' must be a list")
+        doc["_path"] = str(path)
+        doc["_kind"] = "benchmark"
+        return doc
+    doc = load_results(path)
+    doc["_kind"] = "results"
+    return doc
+
+
 def load_results(path):
     path = Path(path)
     try:
@@ -22,7 +42,8 @@ def load_results(path):
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: not JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise ResultsError(f"{path}: not an msbench results file (schema is not '{SCHEMA}')")
+        raise ResultsError(f"{path}: neither an msbench results file (schema is not '{SCHEMA}') "
+                           "nor Google Benchmark JSON")
     version = doc.get("schema_version")
     if version not in SUPPORTED_VERSIONS:
         raise ResultsError(

@@ -34,6 +34,31 @@ def test_charts_and_index_from_two_overlaid_results(tmp_path):
     assert "report:" in r.stdout and "index.html" in r.stdout
 
 
+def test_sweep_and_benchmark_charts(tmp_path):
+    out = tmp_path / "report"
+    r = run_report(FIXTURES / "sweep-epoll-perform.json", FIXTURES / "bench_timers-smoke.json",
+                   FIXTURES / "bench_sockindex-smoke.json", "-o", out)
+    assert r.returncode == 0, r.stderr
+    for name in ("latency_vs_connections", "perform_vs_socket_action", "time_series",
+                 "timer_structures", "sockindex_lookup", "socket_action_percentiles"):
+        assert (out / f"{name}.png").stat().st_size > 1000, name
+        assert (out / f"{name}.svg").exists(), name
+    index = (out / "index.html").read_text()
+    assert "Google Benchmark" in index
+    assert index.count("<tr>") == 1 + 4  # header + the sweep's four runs
+
+
+def test_perform_chart_uses_perform_histogram():
+    from msbench_report import charts
+    from msbench_report.load import load_results
+    doc = load_results(FIXTURES / "sweep-epoll-perform.json")
+    kinds = {run["config"]["backend"]: charts._per_call(run)[1] for run in doc["runs"]}
+    assert kinds == {"epoll": "socket_action", "perform": "perform()"}
+    for run in doc["runs"]:
+        h, _ = charts._per_call(run)
+        assert h["count"] > 0
+
+
 def test_overlay_draws_one_line_per_run(tmp_path):
     import matplotlib
     matplotlib.use("Agg")
@@ -57,7 +82,8 @@ def test_overlay_draws_one_line_per_run(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "not JSON (line 1"),
-    ('{"schema": "something-else"}', "not an msbench results file"),
+    ('{"schema": "something-else"}', "neither an msbench results file"),
+    ('{"benchmarks": 3, "context": {}}', "'benchmarks' must be a list"),
     ('{"schema": "msbench-results", "schema_version": 99, "runs": []}', "schema_version 99"),
     ('{"schema": "msbench-results", "schema_version": 1, "runs": []}', "'runs' must be a non-empty"),
     ('{"schema": "msbench-results", "schema_version": 1, "runs": [{"config": {}}]}',
@@ -80,7 +106,9 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_fixture_accounting_is_consistent():
-    for f in FIXTURES.glob("*.json"):
+    results = [f for f in FIXTURES.glob("*.json") if not f.name.startswith("bench_")]
+    assert len(results) >= 3
+    for f in results:
         doc = json.loads(f.read_text())
         for run in doc["runs"]:
             acc = run["accounting"]
