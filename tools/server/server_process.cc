@@ -32,6 +32,12 @@ void write_all(int fd, const std::string& s) {
 
 [[noreturn]] void child_main(const ServerOptions& options, int out) {
   raise_fd_limit();
+  if (options.fd_limit > 0) {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = static_cast<rlim_t>(options.fd_limit);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   std::string report;
   try {
     TrickleServer srv(options);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -60,6 +61,9 @@ struct TimerEntry {
 struct TrickleServer::Impl {
   int epfd = -1;
   int wake_fd = -1;
+  // Held in reserve for EMFILE: a level-triggered listener with a connection it cannot
+  // accept would otherwise fire forever (the server would spin).
+  int spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   std::vector<int> listeners;
   std::vector<std::unique_ptr<Conn>> conns;  // by fd
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
@@ -74,6 +78,7 @@ struct TrickleServer::Impl {
     }
     for (int l : listeners) ::close(l);
     if (wake_fd >= 0) ::close(wake_fd);
+    if (spare_fd >= 0) ::close(spare_fd);
     if (epfd >= 0) ::close(epfd);
   }
 
@@ -100,7 +105,20 @@ struct TrickleServer::Impl {
   void accept_all(int listener) {
     for (int i = 0; i < 256; ++i) {
       const int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or out of fds: try again at the next readiness
+      if (fd < 0) {
+        if ((errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+          // Out of descriptors: free the spare, take the connection off the queue and
+          // drop it, keep the spare again. The client sees its connection closed.
+          ::close(spare_fd);
+          const int dropped = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+          if (dropped >= 0) ::close(dropped);
+          spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+          std::lock_guard<std::mutex> lock(stats_mutex);
+          ++stats.dropped;
+          continue;
+        }
+        return;  // EAGAIN: nothing more to accept now
+      }
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (static_cast<std::size_t>(fd) >= conns.size()) conns.resize(fd * 2 + 1);

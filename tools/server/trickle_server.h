@@ -30,6 +30,7 @@ struct ServerOptions {
   std::uint16_t first_port = 0;  // 0: one ephemeral port per address
   int port_count = 1;            // ports first_port .. first_port + port_count - 1
   int backlog = 4096;
+  long fd_limit = 0;  // ServerProcess only: the child's open-files limit (0: the hard limit)
 };
 
 struct ServerStats {
@@ -37,6 +38,7 @@ struct ServerStats {
   std::uint64_t requests = 0;
   std::uint64_t body_bytes_sent = 0;
   std::uint64_t open = 0;
+  std::uint64_t dropped = 0;  // connections accepted and closed at once: out of fds
 };
 
 struct Endpoint {
