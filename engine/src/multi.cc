@@ -84,6 +84,9 @@ Multi::Impl::Impl(MultiOptions options)
 }
 
 Multi::Impl::~Impl() {
+  // c-ares first: it closes its own sockets (reporting REMOVE through resolver_socket).
+  resolver_.reset();
+  resolving_.clear();
   // Every socket still open is reported REMOVE before it is closed, as at any other time.
   for (auto& t : slots_) {
     if (t) close_connection(*t);
@@ -166,6 +169,7 @@ void Multi::Impl::release_slot(Transfer& t) {
 bool Multi::Impl::remove(TransferId id) {
   Transfer* t = lookup(id);
   if (!t) return false;
+  if (t->state == detail::TransferState::resolving) stop_resolving(*t);
   close_connection(*t);
   ++stats_.transfers_removed;
   release_slot(*t);
@@ -188,7 +192,11 @@ int Multi::Impl::socket_action(int fd, int events) {
   if (fd == kSocketTimeout) {
     timer_armed_ = false;  // the application's one-shot timer has fired
   } else if (detail::SockEntry* e = index_->find(fd)) {
-    if (!e->more.empty()) {
+    if (e->resolver_want) {
+      // c-ares' socket: one pass of c-ares answers whichever lookups the bytes complete,
+      // waking every transfer that waited on them (and maybe closing this socket).
+      resolver_->process(fd, events);
+    } else if (!e->more.empty()) {
       // Several transfers share the socket; stepping one may end it and change the list.
       waiting_.clear();
       waiting_.push_back(e->first.transfer->id);
@@ -216,6 +224,11 @@ int Multi::Impl::socket_action(int fd, int events) {
 int Multi::Impl::perform() {
   const std::int64_t t0 = opt_.instrument ? now_ns() : 0;
   ++stats_.perform_calls;
+  // c-ares' sockets too, ready or not.
+  if (resolver_) {
+    const std::vector<int> fds = resolver_fds_;
+    for (int fd : fds) resolver_->process(fd, 0);
+  }
   // The O(n) walk on purpose: every transfer is stepped, ready or not.
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Transfer* t = slots_[i].get();
@@ -302,7 +315,11 @@ void Multi::Impl::requeue(Transfer& t) {
 
 void Multi::Impl::run_expired(std::int64_t now) {
   while (detail::TimerNode* node = timers_->pop_expired(now)) {
-    on_expired(*static_cast<Transfer*>(node->owner), now);
+    if (node->owner) {
+      on_expired(*static_cast<Transfer*>(node->owner), now);
+    } else if (resolver_) {
+      resolver_->on_timeout();
+    }
   }
 }
 
@@ -389,6 +406,85 @@ void Multi::Impl::cache_or_close(Transfer& t) {
   if (auto evicted = cache_.put(std::move(t.conn))) close_fd(evicted->fd);
 }
 
+// ---------------------------------------------------------------- name resolution
+
+bool Multi::Impl::ensure_resolver() {
+  if (resolver_) return true;
+  detail::ResolverOptions o;
+  o.servers = opt_.dns_servers;
+  o.timeout_ms = opt_.dns_timeout_ms;
+  o.cache_ttl_ms = opt_.dns_cache_ttl_ms;
+  try {
+    detail::Resolver::Host& host = *this;
+    resolver_ = std::make_unique<detail::Resolver>(host, o);
+  } catch (const std::exception&) {
+    return false;  // c-ares could not start (a bad server list): lookups fail as such
+  }
+  return true;
+}
+
+// A resolving transfer waits on every c-ares socket: any of them may bring its answer.
+void Multi::Impl::start_resolving(Transfer& t) {
+  resolving_.insert(&t);
+  for (int fd : resolver_fds_) {
+    if (detail::SockEntry* e = index_->find(fd)) {
+      e->add_waiter(&t);
+      stats_.max_socket_waiters = std::max<std::uint64_t>(stats_.max_socket_waiters, e->waiter_count());
+    }
+  }
+}
+
+void Multi::Impl::stop_resolving(Transfer& t) {
+  resolving_.erase(&t);
+  for (int fd : resolver_fds_) {
+    if (detail::SockEntry* e = index_->find(fd)) e->drop_waiter(&t);
+  }
+}
+
+void Multi::Impl::resolver_socket(int fd, int want) {
+  detail::SockEntry* e = index_->find(fd);
+  if (want == 0) {
+    if (!e) return;
+    // c-ares is about to close it: REMOVE first, as for any socket.
+    if (e->reported != kPollNone) {
+      ++stats_.socket_callbacks;
+      if (opt_.socket_fn) opt_.socket_fn(fd, kPollRemove, e->socketp);
+    }
+    index_->erase(fd);
+    resolver_fds_.erase(std::remove(resolver_fds_.begin(), resolver_fds_.end(), fd),
+                        resolver_fds_.end());
+    return;
+  }
+  if (!e) {
+    e = &index_->insert(fd);
+    resolver_fds_.push_back(fd);
+    for (Transfer* t : resolving_) e->add_waiter(t);
+    stats_.max_socket_waiters = std::max<std::uint64_t>(stats_.max_socket_waiters, e->waiter_count());
+  }
+  e->resolver_want = want;
+  sync_socket(*e);
+}
+
+void Multi::Impl::resolved(TransferId id, Result result,
+                           std::vector<detail::ResolvedAddress> addresses) {
+  Transfer* t = lookup(id);
+  if (!t || t->state != detail::TransferState::resolving) return;  // removed meanwhile
+  stop_resolving(*t);
+  if (result != Result::ok) return finish(*t, result);
+  t->timings.resolve_us = (now_ns() - t->start_ns) / 1000;
+  t->addresses = std::move(addresses);
+  t->next_address = 0;
+  connect_next(*t);
+}
+
+void Multi::Impl::resolver_timer(std::int64_t deadline) {
+  if (resolver_timer_.queued) {
+    if (resolver_timer_.key == deadline) return;
+    timers_->remove(&resolver_timer_);
+  }
+  if (deadline != kNever) timers_->insert(&resolver_timer_, deadline);
+}
+
 // ---------------------------------------------------------------- stats
 
 MultiStats Multi::Impl::stats() const {
@@ -396,6 +492,13 @@ MultiStats Multi::Impl::stats() const {
   s.sockindex = index_->stats();
   s.timers = timers_->stats();
   s.running = live_;
+  if (resolver_) {
+    const auto& r = resolver_->stats();
+    s.dns_lookups = r.lookups;
+    s.dns_joined = r.joined;
+    s.dns_cache_hits = r.cache_hits;
+    s.dns_failures = r.failures;
+  }
   return s;
 }
 

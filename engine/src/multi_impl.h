@@ -6,15 +6,18 @@
 #include <memory>
 #include <vector>
 
+#include <unordered_set>
+
 #include "conn_cache.h"
 #include "msb/multi.h"
+#include "resolver.h"
 #include "sockindex.h"
 #include "timer_queue.h"
 #include "transfer.h"
 
 namespace msb {
 
-class Multi::Impl {
+class Multi::Impl : private detail::Resolver::Host {
  public:
   explicit Impl(MultiOptions options);
   ~Impl();
@@ -56,6 +59,16 @@ class Multi::Impl {
   void finish(Transfer& t, Result result, int os_error = 0);
   void set_state(Transfer& t, detail::TransferState s);
 
+  // --- name resolution (multi.cc): c-ares' sockets and deadline live in the same index
+  // and timer queue as the transfers'.
+  bool ensure_resolver();
+  void start_resolving(Transfer& t);
+  void stop_resolving(Transfer& t);
+  void resolver_socket(int fd, int want) override;
+  void resolved(TransferId id, Result result,
+                std::vector<detail::ResolvedAddress> addresses) override;
+  void resolver_timer(std::int64_t deadline) override;
+
   // --- deadlines (multi.cc)
   void set_expire(Transfer& t, detail::ExpireId id, std::int64_t when);
   void clear_expire(Transfer& t, detail::ExpireId id);
@@ -89,6 +102,11 @@ class Multi::Impl {
   std::vector<TransferId> waiting_;  // scratch for socket_action, reused (no allocation)
   std::vector<TransferId> refused_;  // transfers whose socket the application refused
   std::vector<char> recv_buffer_;    // shared by all transfers
+
+  std::unique_ptr<detail::Resolver> resolver_;  // made at the first host name
+  detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline
+  std::unordered_set<Transfer*> resolving_;     // transfers waiting for an answer
+  std::vector<int> resolver_fds_;               // c-ares' sockets now
 
   MultiStats stats_;
 };

@@ -18,7 +18,7 @@ std::unique_ptr<SockIndex> make_sockindex(SockIndexKind kind, unsigned buckets) 
 }
 
 int SockEntry::wanted() const {
-  int w = first.want;
+  int w = first.want | resolver_want;
   for (const auto& m : more) w |= m.want;
   return w;
 }

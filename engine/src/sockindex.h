@@ -34,6 +34,7 @@ struct SockEntry {
   int fd;
   int reported = kPollNone;  // what the socket callback was last told
   void* socketp = nullptr;   // assign()ed by the application
+  int resolver_want = 0;     // c-ares' own socket: what c-ares wants (its waiters: lookups)
   SockEntry* next = nullptr; // chain link for the hashed variants
   SockWaiter first;          // the common case: one transfer per socket
   std::vector<SockWaiter> more;

@@ -30,7 +30,7 @@ struct Connection {
   SockEntry* watch = nullptr;  // the socket index entry while the engine watches fd
 };
 
-enum class TransferState : std::uint8_t { init, connecting, sending, receiving, done };
+enum class TransferState : std::uint8_t { init, resolving, connecting, sending, receiving, done };
 const char* state_name(TransferState s);
 
 // A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.

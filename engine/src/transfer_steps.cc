@@ -4,7 +4,6 @@
 // the socket's events, or from perform() with events == 0 ("don't know, try"): non-blocking
 // calls then find out, which is what made the old perform() loop O(n) in system calls.
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 
@@ -29,6 +28,7 @@ namespace detail {
 const char* state_name(TransferState s) {
   switch (s) {
     case TransferState::init: return "init";
+    case TransferState::resolving: return "resolving";
     case TransferState::connecting: return "connecting";
     case TransferState::sending: return "sending";
     case TransferState::receiving: return "receiving";
@@ -83,6 +83,7 @@ void Multi::Impl::step(Transfer& t, int events) {
     case State::sending: send_request(t); break;
     case State::receiving: receive(t); break;
     case State::init:
+    case State::resolving:  // woken by the resolver, not by a socket of its own
     case State::done: break;
   }
 }
@@ -150,27 +151,16 @@ void Multi::Impl::start(Transfer& t, std::int64_t now) {
 void Multi::Impl::resolve_and_connect(Transfer& t) {
   t.addresses.clear();
   t.next_address = 0;
-  if (!literal_address(t.url, t.addresses)) {
-    // A blocking lookup, for now: asynchronous resolving (c-ares) replaces this.
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    const std::string port = std::to_string(t.url.port);
-    if (getaddrinfo(t.url.host.c_str(), port.c_str(), &hints, &res) != 0 || !res) {
-      return finish(t, Result::couldnt_resolve);
-    }
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-      detail::ResolvedAddress a{};
-      std::memcpy(&a.addr, ai->ai_addr, ai->ai_addrlen);
-      a.len = ai->ai_addrlen;
-      t.addresses.push_back(a);
-    }
-    freeaddrinfo(res);
+  if (literal_address(t.url, t.addresses)) {
+    if (t.timings.resolve_us < 0) t.timings.resolve_us = since_start_us(t);
+    return connect_next(t);
   }
-  if (t.timings.resolve_us < 0) t.timings.resolve_us = since_start_us(t);
-  connect_next(t);
+  if (!ensure_resolver()) return finish(t, Result::resolve_server_failed);
+  // Asynchronous: resolved() continues the transfer. It may run before resolve() returns
+  // (a cached answer), so nothing touches t after this call.
+  set_state(t, State::resolving);
+  start_resolving(t);
+  resolver_->resolve(t.url.host, t.url.port, t.id, now_ns());
 }
 
 // Tries the remaining addresses in order until one connects or is in progress.
@@ -298,6 +288,7 @@ bool Multi::Impl::retry_on_fresh_connection(Transfer& t) {
 }
 
 void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
+  if (t.state == State::resolving) stop_resolving(t);
   set_state(t, State::done);
   Done d;
   d.id = t.id;

@@ -74,6 +74,11 @@ struct MultiOptions {
   TimerKind timers = TimerKind::splay;
   bool instrument = true;                // time each socket_action()/perform() call
   std::size_t max_cached_connections = 64;  // idle keep-alive connections kept for reuse
+  // Host names resolve with c-ares, asynchronously. Servers as "ip:port,ip:port"; empty
+  // uses the system's resolv.conf.
+  std::string dns_servers;
+  std::uint32_t dns_timeout_ms = 5000;     // per lookup
+  std::uint32_t dns_cache_ttl_ms = 60000;  // answers are reused for their TTL, at most this
   SysCalls* sys = nullptr;               // null: the real system calls
 };
 

@@ -12,7 +12,9 @@ namespace msb {
   X(ok, "the transfer completed")                                                           \
   X(url_malformed, "the URL could not be parsed")                                           \
   X(unsupported_protocol, "the URL's scheme is not http://")                                \
-  X(couldnt_resolve, "the host name could not be resolved")                                 \
+  X(couldnt_resolve, "the host name does not exist (NXDOMAIN) or has no address")           \
+  X(resolve_timed_out, "no DNS server answered within the lookup timeout")                  \
+  X(resolve_server_failed, "the DNS server failed the lookup (SERVFAIL, REFUSED, bad reply)") \
   X(couldnt_connect, "the TCP connection could not be established")                         \
   X(socket_error, "a socket could not be created (e.g. out of file descriptors)")           \
   X(watch_failed, "the event loop refused to watch the socket (e.g. select past FD_SETSIZE)") \
