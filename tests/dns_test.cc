@@ -30,7 +30,7 @@ std::vector<std::pair<std::string, std::string>> names(int n) {
 }
 
 TEST_P(Dns, NamesResolveAndTransfersComplete) {
-  test::Dnsmasq dns(names(40));
+  server::Dnsmasq dns(names(40));
   MultiOptions opt;
   opt.dns_servers = dns.server();
   opt.max_cached_connections = 0;  // every transfer resolves: none rides a kept-alive connection
@@ -69,7 +69,7 @@ TEST_P(Dns, NamesResolveAndTransfersComplete) {
 
 // An answer with TTL 0 must not be reused: every transfer asks again.
 TEST_P(Dns, ZeroTtlIsNotCached) {
-  test::Dnsmasq dns(names(1), /*ttl_s=*/0);
+  server::Dnsmasq dns(names(1), /*ttl_s=*/0);
   MultiOptions opt;
   opt.dns_servers = dns.server();
   opt.max_cached_connections = 0;  // every transfer resolves: none rides a kept-alive connection
@@ -87,7 +87,7 @@ TEST_P(Dns, ZeroTtlIsNotCached) {
 }
 
 TEST_P(Dns, NxdomainAndRefusedGiveTheirCodesQuickly) {
-  test::Dnsmasq dns(names(1));
+  server::Dnsmasq dns(names(1));
   MultiOptions opt;
   opt.dns_servers = dns.server();
   opt.max_cached_connections = 0;  // every transfer resolves: none rides a kept-alive connection
@@ -112,7 +112,7 @@ TEST_P(Dns, NxdomainAndRefusedGiveTheirCodesQuickly) {
 }
 
 TEST_P(Dns, SilentServerTimesOutWithinTheLookupTimeout) {
-  test::SilentDns silent;
+  server::SilentDns silent;
   MultiOptions opt;
   opt.dns_servers = silent.server();
   opt.dns_timeout_ms = 300;
@@ -135,10 +135,12 @@ TEST_P(Dns, SilentServerTimesOutWithinTheLookupTimeout) {
     if (d.result == Result::ok) {
       ++ok;
       // They finished while the lookup was still waiting for its answer.
-      EXPECT_LT(d.timings.total_us, 300'000);
+      EXPECT_LT(d.timings.total_us, 250'000);
     } else {
       EXPECT_EQ(d.result, Result::resolve_timed_out);
-      EXPECT_GE(d.timings.total_us, 300'000);
+      // All three tries (t, 2t, 4t with t = 300/7 ms) fit in the 300 ms budget; a single
+      // try would have given up after ~43 ms.
+      EXPECT_GE(d.timings.total_us, 250'000);
       EXPECT_LT(d.timings.total_us, 2'000'000);
     }
   }
@@ -146,7 +148,7 @@ TEST_P(Dns, SilentServerTimesOutWithinTheLookupTimeout) {
 }
 
 TEST_P(Dns, RemovingAResolvingTransferLeavesTheOthers) {
-  test::Dnsmasq dns(names(1));
+  server::Dnsmasq dns(names(1));
   MultiOptions opt;
   opt.dns_servers = dns.server();
   opt.max_cached_connections = 0;  // every transfer resolves: none rides a kept-alive connection

@@ -1,5 +1,6 @@
 #include "resolver.h"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -32,8 +33,11 @@ Resolver::Resolver(Host& host, const ResolverOptions& options) : host_(host), op
   ares_options o{};
   o.sock_state_cb = &Resolver::on_sock_state;
   o.sock_state_cb_data = this;
-  o.timeout = static_cast<int>(options.timeout_ms);
-  o.tries = 1;
+  // Three tries: a lookup lost in a full UDP buffer (a storm of thousands at once) is sent
+  // again. c-ares doubles the wait per round (t, 2t, 4t), so t = timeout / 7 keeps the
+  // whole lookup within timeout_ms.
+  o.tries = 3;
+  o.timeout = static_cast<int>(std::max<std::uint32_t>(1, options.timeout_ms / 7));
   const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
   if (const int rc = ares_init_options(&channel_, &o, mask); rc != ARES_SUCCESS) {
     throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));

@@ -23,7 +23,7 @@ namespace msb::detail {
 
 struct ResolverOptions {
   std::string servers;              // "ip:port,ip:port"; empty: the system's resolv.conf
-  std::uint32_t timeout_ms = 5000;  // per lookup (one try per server)
+  std::uint32_t timeout_ms = 5000;  // per lookup, all tries included
   std::uint32_t cache_ttl_ms = 60000;  // cap on how long an answer is reused
 };
 

@@ -182,3 +182,18 @@ def test_sigint_mid_run_writes_partial_results(tmp_path):
     check_accounting(one)
     assert one["phases"]["measured_s"] < 30
     assert one["accounting"]["ended"]["ok"] + one["accounting"]["still_running"] == 300
+
+
+def test_dns_storm_resolves_every_name(tmp_path):
+    out = tmp_path / "storm.json"
+    text = SMALL + "names = 150\nconnect_rate = 100000\n"
+    r = run("run", scenario(tmp_path, text), "--out", out, "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    (one,) = json.loads(out.read_text())["runs"]
+    counts = one["counts"]
+    # 300 connections over 150 names: each name looked up once per worker at most.
+    assert 150 <= counts["dns_lookups"] <= 300
+    assert counts["dns_failures"] == 0
+    assert counts["dns_lookups"] + counts["dns_joined"] + counts["dns_cache_hits"] == 300
+    assert one["connections_open"] == 300
+    check_accounting(one)

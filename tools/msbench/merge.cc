@@ -26,6 +26,11 @@ void merge_engine(MultiStats& m, const MultiStats& e) {
   add_vectors(m.by_result, e.by_result);
   m.connections_opened += e.connections_opened;
   m.connections_reused += e.connections_reused;
+  m.dns_lookups += e.dns_lookups;
+  m.dns_joined += e.dns_joined;
+  m.dns_cache_hits += e.dns_cache_hits;
+  m.dns_failures += e.dns_failures;
+  m.max_socket_waiters = std::max(m.max_socket_waiters, e.max_socket_waiters);
   m.running += e.running;
 
   SockIndexStats& s = m.sockindex;

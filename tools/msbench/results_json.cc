@@ -90,6 +90,8 @@ json run_json(const RunResult& r) {
         {"addresses", c.addresses},
         {"ports", c.ports},
         {"fault", c.fault},
+        {"names", c.names},
+        {"dns_timeout_ms", c.dns_timeout_ms},
         {"fault_fraction", c.fault_fraction},
         {"seed", c.seed},
         {"workers", c.workers},
@@ -123,6 +125,11 @@ json run_json(const RunResult& r) {
         {"transfers_added", e.transfers_added},
         {"transfers_done", e.transfers_done},
         {"connections_opened", e.connections_opened},
+        {"dns_lookups", e.dns_lookups},
+        {"dns_joined", e.dns_joined},
+        {"dns_cache_hits", e.dns_cache_hits},
+        {"dns_failures", e.dns_failures},
+        {"max_socket_waiters", e.max_socket_waiters},
         {"connections_reused", e.connections_reused}}},
       {"connections_open", r.open_at_measure},
       {"socket_action_us",
@@ -220,6 +227,8 @@ RunResult run_from_json(const json& j) {
   k.addresses = get<int>(c, "addresses");
   k.ports = get<int>(c, "ports");
   k.fault = get<std::string>(c, "fault");
+  k.names = get<int>(c, "names");
+  k.dns_timeout_ms = get<std::uint32_t>(c, "dns_timeout_ms");
   k.fault_fraction = get<double>(c, "fault_fraction");
   k.seed = get<std::uint64_t>(c, "seed");
   k.workers = get<int>(c, "workers");
@@ -268,6 +277,11 @@ RunResult run_from_json(const json& j) {
   e.transfers_added = get<std::uint64_t>(n, "transfers_added");
   e.transfers_done = get<std::uint64_t>(n, "transfers_done");
   e.connections_opened = get<std::uint64_t>(n, "connections_opened");
+  e.dns_lookups = get<std::uint64_t>(n, "dns_lookups");
+  e.dns_joined = get<std::uint64_t>(n, "dns_joined");
+  e.dns_cache_hits = get<std::uint64_t>(n, "dns_cache_hits");
+  e.dns_failures = get<std::uint64_t>(n, "dns_failures");
+  e.max_socket_waiters = get<std::uint64_t>(n, "max_socket_waiters");
   e.connections_reused = get<std::uint64_t>(n, "connections_reused");
   e.by_result = r.ended_by_result;
   const json& si = field(j, "sockindex");

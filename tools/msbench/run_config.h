@@ -27,6 +27,9 @@ struct RunConfig {
   unsigned buckets = 911;         // chained index only
   std::string timers = "splay";
   bool instrument = true;
+  int names = 0;                  // builtin: connect by host names n<k>.msb.test (0: by
+                                  // address), served by a dnsmasq the runner starts
+  std::uint32_t dns_timeout_ms = 5000;
   std::string fault = "none";     // builtin: misbehaviour for fault_fraction of connections
   double fault_fraction = 0;
   std::uint64_t seed = 1;         // picks which connections are active or faulty

@@ -17,6 +17,7 @@
 #include "merge.h"
 #include "progress.h"
 #include "results_json.h"
+#include "dns_server.h"
 #include "server_process.h"
 #include "worker.h"
 
@@ -89,7 +90,17 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
                              " each): use more workers");
   }
 
-  // Servers first (forked while this process has no threads), one per worker.
+  // Servers first (forked while this process has no threads), one per worker; and for
+  // runs by name, one DNS server that knows every name.
+  std::unique_ptr<server::Dnsmasq> dns;
+  if (config.target == "builtin" && config.names > 0) {
+    std::vector<std::pair<std::string, std::string>> records;
+    for (int k = 0; k < config.names; ++k) {
+      records.emplace_back("n" + std::to_string(k) + ".msb.test",
+                           "127.0.0." + std::to_string(1 + k % config.addresses));
+    }
+    dns = std::make_unique<server::Dnsmasq>(records);
+  }
   std::vector<std::unique_ptr<server::ServerProcess>> servers;
   if (config.target == "builtin") {
     server::ServerOptions so;
@@ -107,10 +118,14 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
     plan.connections = config.connections / workers + (w < config.connections % workers ? 1 : 0);
     plan.connect_rate = config.connect_rate / workers;
     if (!servers.empty()) {
+      plan.ports_by_address.assign(static_cast<std::size_t>(config.addresses), {});
       for (const auto& e : servers[static_cast<std::size_t>(w)]->endpoints()) {
         plan.bases.push_back("http://" + e.address + ":" + std::to_string(e.port));
+        const int a = std::stoi(e.address.substr(e.address.rfind('.') + 1)) - 1;
+        plan.ports_by_address[static_cast<std::size_t>(a)].push_back(e.port);
       }
     }
+    if (dns) plan.dns_server = dns->server();
     char path[] = "/tmp/msbench-worker-XXXXXX";
     const int tmp = ::mkstemp(path);
     if (tmp < 0) throw std::runtime_error(std::string("mkstemp: ") + std::strerror(errno));

@@ -97,6 +97,8 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   opt.sockindex_buckets = config.buckets;
   opt.timers = *timers;
   opt.instrument = config.instrument;
+  opt.dns_servers = plan.dns_server;
+  opt.dns_timeout_ms = config.dns_timeout_ms;
   auto multi = loop->make_multi(opt);
 
   // Which connections are active or faulty: a seeded choice, the same for every run of
@@ -108,6 +110,15 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     if (!builtin) return config.target;
     const bool faulty = config.fault != "none" && coin(rng) < config.fault_fraction;
     const bool active = !faulty && coin(rng) < config.active_fraction;
+    if (config.names > 0) {
+      // Names spread over all workers; name k lives at address k % addresses.
+      const std::size_t k = (i * static_cast<std::size_t>(plan.count) + static_cast<std::size_t>(plan.index)) %
+                            static_cast<std::size_t>(config.names);
+      const auto& ports = plan.ports_by_address[k % plan.ports_by_address.size()];
+      const int port = ports[(i / plan.ports_by_address.size()) % ports.size()];
+      return "http://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) +
+             path_for(config, active, faulty);
+    }
     return plan.bases[i % plan.bases.size()] + path_for(config, active, faulty);
   };
 

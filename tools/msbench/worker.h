@@ -18,6 +18,10 @@ struct WorkerPlan {
   int connections = 0;             // this worker's share
   double connect_rate = 0;         // this worker's share, per second
   std::vector<std::string> bases;  // builtin: "http://addr:port" of its server's endpoints
+  // builtin with names: the server's ports by address index (127.0.0.1 is index 0), and
+  // the DNS server that knows n<k>.msb.test -> 127.0.0.(1 + k % addresses).
+  std::vector<std::vector<int>> ports_by_address;
+  std::string dns_server;
 };
 
 // What a worker says about itself every half second.

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace msb::test {
+namespace msb::server {
 
 namespace {
 
@@ -73,7 +73,16 @@ bool Dnsmasq::start(const std::vector<std::pair<std::string, std::string>>& reco
                                    "--local=/msb.test/", "--pid-file=", "--user=root",
                                    "--log-facility=/dev/null", "--cache-size=0",
                                    "--local-ttl=" + std::to_string(ttl_s)};
-  for (const auto& [name, ip] : records) args.push_back("--host-record=" + name + "," + ip);
+  // Records go in a hosts file: a storm has thousands, too many for one command line.
+  char path[] = "/tmp/msbench-dns-XXXXXX";
+  const int hf = ::mkstemp(path);
+  if (hf < 0) throw std::runtime_error("dnsmasq: cannot create its hosts file");
+  std::string hosts;
+  for (const auto& [name, ip] : records) hosts += ip + " " + name + "\n";
+  [[maybe_unused]] ssize_t w = ::write(hf, hosts.data(), hosts.size());
+  ::close(hf);
+  hosts_file_ = path;
+  args.push_back("--addn-hosts=" + hosts_file_);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -89,6 +98,8 @@ bool Dnsmasq::start(const std::vector<std::pair<std::string, std::string>>& reco
     int status;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      ::unlink(hosts_file_.c_str());
+      hosts_file_.clear();
       *why = "dnsmasq exited at start (status " + std::to_string(status) + ")";
       return false;
     }
@@ -104,6 +115,7 @@ Dnsmasq::~Dnsmasq() {
     int status;
     ::waitpid(pid_, &status, 0);
   }
+  if (!hosts_file_.empty()) ::unlink(hosts_file_.c_str());
 }
 
 SilentDns::SilentDns() {
@@ -119,4 +131,4 @@ SilentDns::SilentDns() {
 
 SilentDns::~SilentDns() { ::close(fd_); }
 
-}  // namespace msb::test
+}  // namespace msb::server

@@ -1,5 +1,5 @@
-// Real DNS servers on loopback for the resolver tests: dnsmasq (Debian's dnsmasq-base)
-// serving records the test writes, and a "black hole" UDP port that never answers.
+// Real DNS servers on loopback, for the resolver tests and the dns-storm scenario: dnsmasq
+// (Debian's dnsmasq-base) serving records we write, and a UDP port that never answers.
 #pragma once
 
 #include <sys/types.h>
@@ -9,12 +9,13 @@
 #include <utility>
 #include <vector>
 
-namespace msb::test {
+namespace msb::server {
 
 class Dnsmasq {
  public:
-  // Serves `records` (name, IPv4) for the zone msb.test, answering NXDOMAIN for other names
-  // in it and REFUSED outside it. Throws if dnsmasq is missing or does not come up.
+  // Serves `records` (name, IPv4) with TTL ttl_s for the zone msb.test, answering NXDOMAIN
+  // for other names in it and REFUSED outside it. Throws if dnsmasq is missing or does not
+  // come up. Call before starting threads (it forks).
   explicit Dnsmasq(const std::vector<std::pair<std::string, std::string>>& records,
                    int ttl_s = 60);
   ~Dnsmasq();
@@ -25,6 +26,7 @@ class Dnsmasq {
              std::string* why);
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::string hosts_file_;
 };
 
 // A bound UDP port that reads nothing and answers nothing.
@@ -39,4 +41,4 @@ class SilentDns {
   std::uint16_t port_ = 0;
 };
 
-}  // namespace msb::test
+}  // namespace msb::server
