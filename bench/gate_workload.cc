@@ -104,6 +104,7 @@ std::map<std::string, double> engine_metrics(const Options& o) {
       {"engine.timer_ops_per_transfer", double(s.timers.ops()) / kTransfers},
       {"engine.syscalls_per_event", double(sys.calls - calls_before) / double(events)},
       {"engine.probes_per_lookup", s.sockindex.probes_per_lookup()},
+      {"engine.socket_action_calls", double(s.socket_action_calls)},
   };
 }
 

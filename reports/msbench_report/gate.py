@@ -111,6 +111,8 @@ def main(argv=None):
     ap.add_argument("--wall", action="store_true", help="wall-time samples (Google Benchmark JSON)")
     ap.add_argument("--alpha", type=float, default=0.01)
     ap.add_argument("--min-effect", type=float, default=0.10)
+    ap.add_argument("--ignore", action="append", default=[], metavar="METRIC",
+                    help="leave this metric out (e.g. instruction counts in a sanitizer build)")
     args = ap.parse_args(argv)
     try:
         if args.wall:
@@ -123,6 +125,7 @@ def main(argv=None):
     except GateError as e:
         print(f"gate: {e}", file=sys.stderr)
         return 2
+    rows = [r for r in rows if r[0] not in args.ignore]
     failed = [r for r in rows if r[4] in ("REGRESSION", "MISSING")]
     print(render(rows), end="")
     verdict = f"gate: {'FAIL' if failed else 'pass'} ({len(failed)} of {len(rows)} metrics regressed)"

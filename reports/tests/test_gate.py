@@ -31,6 +31,17 @@ def test_wall_noise_passes_a_real_slowdown_fails():
     assert compare_wall(base, {"bm": [100.0, 100.0]})[0][4] == "too few samples"
 
 
+def test_ignored_metric_is_left_out(tmp_path):
+    base = tmp_path / "b.json"
+    cur = tmp_path / "c.json"
+    base.write_text(json.dumps({"schema": "msbench-gate-metrics", "metrics": {"x": 1, "ir": 100}}))
+    cur.write_text(json.dumps({"schema": "msbench-gate-metrics", "metrics": {"x": 1}}))
+    args = [sys.executable, "-m", "msbench_report.gate", "--baseline", str(base), "--current", str(cur)]
+    assert subprocess.run(args, cwd=REPORTS, capture_output=True).returncode == 1  # ir MISSING
+    r = subprocess.run(args + ["--ignore", "ir"], cwd=REPORTS, capture_output=True, text=True)
+    assert r.returncode == 0 and "ir" not in r.stdout
+
+
 def test_bad_baseline_is_named(tmp_path):
     bad = tmp_path / "baseline.json"
     bad.write_text('{"schema": "other"}')

@@ -15,9 +15,11 @@ def gate(tmp_path, *workload_args):
     current.write_text(subprocess.run([WORKLOAD, *workload_args], capture_output=True, text=True,
                                       check=True, timeout=120).stdout)
     summary = tmp_path / "gate.md"
+    # Instruction counts need valgrind and differ in sanitizer builds: .ci/run's gate step
+    # checks them on the release build; here the exact counts are compared.
     r = subprocess.run([PYTHON, "-m", "msbench_report.gate", "--baseline",
                         str(ROOT / "bench/baselines/gate.json"), "--current", str(current),
-                        "--summary", str(summary)],
+                        "--summary", str(summary), "--ignore", "engine.instructions_per_socket_action"],
                        cwd=ROOT / "reports", capture_output=True, text=True, timeout=120)
     return r, summary
 
