@@ -47,4 +47,54 @@ class BucketChains {
   std::vector<SockEntry*> heads_;
 };
 
+// The SockIndex operations over BucketChains, shared by both hashed variants. Derived
+// supplies `std::size_t bucket(int fd) const`, `void before_insert()` (room to grow) and
+// `const char* variant() const`; CRTP keeps the per-lookup call free of a second dispatch.
+template <typename Derived>
+class HashedSockIndex : public SockIndex {
+ public:
+  explicit HashedSockIndex(std::size_t buckets) : chains_(buckets) {}
+
+  SockEntry* find(int fd) override {
+    ++lookups_;
+    return chains_.find(self().bucket(fd), fd, &probes_);
+  }
+  SockEntry& insert(int fd) override {
+    self().before_insert();
+    auto* e = new SockEntry(fd);
+    chains_.push(self().bucket(fd), e);
+    ++size_;
+    return *e;
+  }
+  void erase(int fd) override {
+    if (SockEntry* e = chains_.unlink(self().bucket(fd), fd)) {
+      delete e;
+      --size_;
+    }
+  }
+  std::size_t size() const override { return size_; }
+  void for_each(const std::function<void(SockEntry&)>& fn) override { chains_.for_each(fn); }
+  SockIndexStats stats() const override {
+    SockIndexStats s;
+    s.variant = self().variant();
+    s.size = size_;
+    s.lookups = lookups_;
+    s.probes = probes_;
+    s.resizes = resizes_;
+    chains_.describe(s);
+    return s;
+  }
+
+ protected:
+  BucketChains chains_;
+  std::uint64_t resizes_ = 0;
+  std::size_t size_ = 0;
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+  std::uint64_t lookups_ = 0;
+  std::uint64_t probes_ = 0;
+};
+
 }  // namespace msb::detail
