@@ -216,15 +216,20 @@ def timer_structures(bench_docs, folder):
     rows = list(_bench_rows(bench_docs, "BM_Rearm/"))
     if not rows:
         return []
-    fig, (at, asteps) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (at, asteps, arot) = plt.subplots(1, 3, figsize=(16, 4.5))
     _bench_lines(at, rows, "kind", TIMER_KINDS, lambda r: r["real_time"])
     at.set_xlabel("timers queued")
-    at.set_ylabel(f'ns per re-arm ({rows[0][1].get("time_unit", "ns")})')
+    at.set_ylabel(f'time per re-arm ({rows[0][1].get("time_unit", "ns")})')
     at.set_title("re-arming one transfer's deadline")
     _bench_lines(asteps, rows, "kind", TIMER_KINDS, lambda r: max(r.get("steps_per_op", 0), 1e-3))
     asteps.set_xlabel("timers queued")
     asteps.set_ylabel("steps (splay: nodes walked; heap: moves) per op")
     asteps.set_title("access depth per op")
+    splay_only = [(p, r) for p, r in rows if TIMER_KINDS.get(p.get("kind")) == "splay"]
+    _bench_lines(arot, splay_only, "kind", TIMER_KINDS, lambda r: max(r.get("rotations_per_op", 0), 1e-3))
+    arot.set_xlabel("timers queued")
+    arot.set_ylabel("rotations per op")
+    arot.set_title("splay rotations per op")
     return _save(fig, folder, "timer_structures")
 
 
