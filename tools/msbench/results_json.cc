@@ -119,6 +119,8 @@ json run_json(const RunResult& r) {
         {"still_running", r.still_running},
         {"holds", r.accounting_holds()}}},
       {"phases", {{"ramp_s", r.ramp_s}, {"measured_s", r.measured_s}}},
+      // socket_action/perform calls cover the measured phase; transfers, connections and
+      // DNS counts cover the whole run (lookups happen during ramp-up).
       {"counts",
        {{"socket_action_calls", e.socket_action_calls},
         {"perform_calls", e.perform_calls},
