@@ -20,3 +20,5 @@ run() {  # target corpus-name
 }
 
 run fuzz_http1_parser http1
+run fuzz_multi multi
+run fuzz_scenario scenario
