@@ -54,6 +54,7 @@ TEST_P(Dns, NamesResolveAndTransfersComplete) {
   EXPECT_EQ(s.dns_lookups, 40u);
   EXPECT_EQ(s.dns_joined + s.dns_cache_hits, 120u);
   EXPECT_EQ(s.dns_failures, 0u);
+  EXPECT_EQ(s.resolve_ns.count(), 160u);  // every transfer's resolution, joined ones too
   // The whole point of a socket -> list index: one c-ares socket served many transfers.
   EXPECT_GT(s.max_socket_waiters, 1u);
 

@@ -470,8 +470,10 @@ void Multi::Impl::resolved(TransferId id, Result result,
   Transfer* t = lookup(id);
   if (!t || t->state != detail::TransferState::resolving) return;  // removed meanwhile
   stop_resolving(*t);
+  const std::int64_t took = now_ns() - t->start_ns;
+  stats_.resolve_ns.record(static_cast<std::uint64_t>(took));
   if (result != Result::ok) return finish(*t, result);
-  t->timings.resolve_us = (now_ns() - t->start_ns) / 1000;
+  t->timings.resolve_us = took / 1000;
   t->addresses = std::move(addresses);
   t->next_address = 0;
   connect_next(*t);

@@ -195,5 +195,7 @@ def test_dns_storm_resolves_every_name(tmp_path):
     assert 150 <= counts["dns_lookups"] <= 300
     assert counts["dns_failures"] == 0
     assert counts["dns_lookups"] + counts["dns_joined"] + counts["dns_cache_hits"] == 300
+    resolve = one["resolve_us"]
+    assert resolve["count"] == 300 and 0 < resolve["p50_us"] <= resolve["max_us"]
     assert one["connections_open"] == 300
     check_accounting(one)

@@ -16,6 +16,7 @@ void merge_engine(MultiStats& m, const MultiStats& e) {
   m.socket_action_socket_ns.merge(e.socket_action_socket_ns);
   m.socket_action_timer_ns.merge(e.socket_action_timer_ns);
   m.perform_ns.merge(e.perform_ns);
+  m.resolve_ns.merge(e.resolve_ns);
   m.socket_action_calls += e.socket_action_calls;
   m.perform_calls += e.perform_calls;
   m.socket_callbacks += e.socket_callbacks;

@@ -138,6 +138,7 @@ json run_json(const RunResult& r) {
        {{"socket", histogram_json(e.socket_action_socket_ns)},
         {"timer", histogram_json(e.socket_action_timer_ns)}}},
       {"perform_us", histogram_json(e.perform_ns)},
+      {"resolve_us", histogram_json(e.resolve_ns)},  // whole run: lookups happen at ramp-up
       {"calls_per_s", r.measured_s > 0 ? double(calls) / r.measured_s : 0},
       {"sockindex",
        {{"variant", si.variant},
@@ -273,6 +274,7 @@ RunResult run_from_json(const json& j) {
   e.socket_action_socket_ns = histogram_from_json(field(field(j, "socket_action_us"), "socket"));
   e.socket_action_timer_ns = histogram_from_json(field(field(j, "socket_action_us"), "timer"));
   e.perform_ns = histogram_from_json(field(j, "perform_us"));
+  e.resolve_ns = histogram_from_json(field(j, "resolve_us"));
   const json& n = field(j, "counts");
   e.socket_action_calls = get<std::uint64_t>(n, "socket_action_calls");
   e.perform_calls = get<std::uint64_t>(n, "perform_calls");

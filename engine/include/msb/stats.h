@@ -42,6 +42,7 @@ struct MultiStats {
   Histogram socket_action_socket_ns;  // calls for a socket
   Histogram socket_action_timer_ns;   // calls with kSocketTimeout
   Histogram perform_ns;               // perform() calls
+  Histogram resolve_ns;  // per transfer, start to DNS answer; whole run (not reset with the others)
   std::uint64_t socket_action_calls = 0;  // all calls, instrumented or not
   std::uint64_t perform_calls = 0;
   std::uint64_t socket_callbacks = 0;     // socket callback invocations
