@@ -15,6 +15,18 @@ namespace {
 
 class TimerQueueModel : public ::testing::TestWithParam<TimerKind> {};
 
+// Removes exactly `n` (not just any node with its key) from the model; false if absent.
+bool erase_from_model(std::multimap<std::int64_t, TimerNode*>& model, TimerNode* n) {
+  auto range = model.equal_range(n->key);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == n) {
+      model.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Random inserts, removes of arbitrary queued nodes, and pops, checked after every step
 // against a multimap of (key -> node).
 TEST_P(TimerQueueModel, MatchesMultimapUnderRandomOperations) {
@@ -45,16 +57,7 @@ TEST_P(TimerQueueModel, MatchesMultimapUnderRandomOperations) {
         TimerNode* n = queued[i];
         queued[i] = queued.back();
         queued.pop_back();
-        auto range = model.equal_range(n->key);
-        bool found = false;
-        for (auto it = range.first; it != range.second; ++it) {
-          if (it->second == n) {
-            model.erase(it);
-            found = true;
-            break;
-          }
-        }
-        ASSERT_TRUE(found);
+        ASSERT_TRUE(erase_from_model(model, n));
         t.remove(n);
         ASSERT_FALSE(n->queued);
         idle.push_back(n);
@@ -66,16 +69,7 @@ TEST_P(TimerQueueModel, MatchesMultimapUnderRandomOperations) {
         } else {
           ASSERT_NE(n, nullptr) << "op " << op;
           ASSERT_EQ(n->key, model.begin()->first);
-          auto range = model.equal_range(n->key);
-          bool found = false;
-          for (auto it = range.first; it != range.second; ++it) {
-            if (it->second == n) {
-              model.erase(it);
-              found = true;
-              break;
-            }
-          }
-          ASSERT_TRUE(found);
+          ASSERT_TRUE(erase_from_model(model, n));
           queued.erase(std::find(queued.begin(), queued.end(), n));
           idle.push_back(n);
         }
