@@ -105,7 +105,7 @@ TEST_P(Timeouts, ConnectionRefused) {
 INSTANTIATE_TEST_SUITE_P(
     BackendsTimers, Timeouts,
     ::testing::Combine(::testing::ValuesIn(test::all_backends()),
-                       ::testing::Values(TimerKind::splay, TimerKind::heap)),
+                       ::testing::Values(TimerKind::splay, TimerKind::heap, TimerKind::wheel)),
     [](const ::testing::TestParamInfo<std::tuple<std::string, TimerKind>>& info) {
       return std::get<0>(info.param) + "_" + timer_name(std::get<1>(info.param));
     });

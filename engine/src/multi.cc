@@ -42,12 +42,13 @@ const char* timer_name(TimerKind k) {
   switch (k) {
     case TimerKind::splay: return "splay";
     case TimerKind::heap: return "heap";
+    case TimerKind::wheel: return "wheel";
   }
   return "unknown";
 }
 
 std::optional<TimerKind> parse_timer(const std::string& name) {
-  for (auto k : {TimerKind::splay, TimerKind::heap}) {
+  for (auto k : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
     if (name == timer_name(k)) return k;
   }
   return std::nullopt;

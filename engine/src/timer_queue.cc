@@ -1,5 +1,6 @@
 #include "timer_heap.h"
 #include "timer_splay.h"
+#include "timer_wheel.h"
 
 namespace msb::detail {
 
@@ -7,6 +8,7 @@ std::unique_ptr<TimerQueue> make_timer_queue(TimerKind kind) {
   switch (kind) {
     case TimerKind::splay: return std::make_unique<SplayTimers>();
     case TimerKind::heap: return std::make_unique<HeapTimers>();
+    case TimerKind::wheel: return std::make_unique<WheelTimers>();
   }
   return std::make_unique<SplayTimers>();
 }

@@ -3,8 +3,8 @@
 // The node is embedded in the transfer (intrusive), so inserting or removing never
 // allocates. Only a transfer's nearest deadline is here; its other deadlines wait in the
 // transfer's own short list (see Transfer::deadline) until they become the nearest.
-// The splay tree is the reference implementation; a 4-ary heap (libev's choice) sits
-// behind the same interface, selected by MultiOptions::timers.
+// The splay tree is the reference implementation; a 4-ary heap (libev's choice) and a
+// hierarchical timing wheel sit behind the same interface, selected by MultiOptions::timers.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,14 @@
 
 namespace msb::detail {
 
-struct TimerNode {
+// Doubly linked list links; the wheel's slots are circular lists of these, headed by a
+// bare TimerLink sentinel, so a node leaves its slot without knowing which slot it is in.
+struct TimerLink {
+  TimerLink* next = nullptr;
+  TimerLink* prev = nullptr;
+};
+
+struct TimerNode : TimerLink {  // the TimerLink part is used by the wheel only
   std::int64_t key = 0;
   bool queued = false;
   void* owner = nullptr;  // the transfer this node belongs to

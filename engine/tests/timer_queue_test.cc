@@ -27,20 +27,20 @@ bool erase_from_model(std::multimap<std::int64_t, TimerNode*>& model, TimerNode*
   return false;
 }
 
-// Random inserts, removes of arbitrary queued nodes, and pops, checked after every step
-// against a multimap of (key -> node).
-TEST_P(TimerQueueModel, MatchesMultimapUnderRandomOperations) {
-  for (std::uint32_t seed : {1u, 2u, 3u}) {
+// Random inserts, removes of arbitrary queued nodes, and pops at a random `now`, checked
+// after every step against a multimap of (key -> node). Keys are drawn from [lo, hi].
+void check_against_model(TimerKind kind, std::uint32_t seed, std::int64_t lo, std::int64_t hi) {
+  SCOPED_TRACE(testing::Message() << timer_name(kind) << " seed " << seed);
+  {
     std::mt19937 rng(seed);
-    auto queue = make_timer_queue(GetParam());
+    auto queue = make_timer_queue(kind);
     TimerQueue& t = *queue;
     std::vector<TimerNode> nodes(2000);
     std::multimap<std::int64_t, TimerNode*> model;
     std::vector<TimerNode*> queued;
     std::vector<TimerNode*> idle;
     for (auto& n : nodes) idle.push_back(&n);
-    // Few distinct keys, so equal-key chains are exercised heavily.
-    std::uniform_int_distribution<std::int64_t> key(0, 300);
+    std::uniform_int_distribution<std::int64_t> key(lo, hi);
     for (int op = 0; op < 100000; ++op) {
       const int what = static_cast<int>(rng() % 10);
       if (what < 5 && !idle.empty()) {
@@ -81,8 +81,26 @@ TEST_P(TimerQueueModel, MatchesMultimapUnderRandomOperations) {
     EXPECT_EQ(s.size, model.size());
     EXPECT_GT(s.steps, 0u);
     EXPECT_GE(s.steps, s.rotations);
-    EXPECT_EQ(s.variant, timer_name(GetParam()));
+    EXPECT_EQ(s.variant, timer_name(kind));
   }
+}
+
+// Few distinct keys, so equal-key chains are exercised heavily.
+TEST_P(TimerQueueModel, MatchesMultimapWithFewDistinctKeys) {
+  for (std::uint32_t seed : {1u, 2u, 3u}) check_against_model(GetParam(), seed, 0, 300);
+}
+
+// Keys spread over nanoseconds to days, as deadlines are: the wheel's every level, its
+// cascades and its base moving down are all used.
+TEST_P(TimerQueueModel, MatchesMultimapWithWideKeys) {
+  for (std::uint32_t seed : {4u, 5u}) {
+    check_against_model(GetParam(), seed, 0, std::int64_t{1} << 47);
+  }
+}
+
+// Negative and extreme keys: order must hold across zero and up to INT64_MAX - 1.
+TEST_P(TimerQueueModel, MatchesMultimapAcrossTheWholeRange) {
+  check_against_model(GetParam(), 6, INT64_MIN, INT64_MAX - 1);
 }
 
 TEST_P(TimerQueueModel, EqualKeysAllPop) {
@@ -98,7 +116,7 @@ TEST_P(TimerQueueModel, EqualKeysAllPop) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, TimerQueueModel,
-                         ::testing::Values(TimerKind::splay, TimerKind::heap),
+                         ::testing::Values(TimerKind::splay, TimerKind::heap, TimerKind::wheel),
                          [](const ::testing::TestParamInfo<TimerKind>& info) {
                            return std::string(timer_name(info.param));
                          });

@@ -191,7 +191,7 @@ def _bench_rows(bench_docs, prefix):
             yield parts, row
 
 
-TIMER_KINDS = {"0": "splay", "1": "heap"}
+TIMER_KINDS = {"0": "splay", "1": "heap", "2": "wheel"}
 SOCKINDEX_VARIANTS = {"0": "chained-7", "1": "chained-97", "2": "chained-911", "3": "resizable",
                       "4": "direct"}
 
@@ -223,7 +223,7 @@ def timer_structures(bench_docs, folder):
     at.set_title("re-arming one transfer's deadline")
     _bench_lines(asteps, rows, "kind", TIMER_KINDS, lambda r: max(r.get("steps_per_op", 0), 1e-3))
     asteps.set_xlabel("timers queued")
-    asteps.set_ylabel("steps (splay: nodes walked; heap: moves) per op")
+    asteps.set_ylabel("steps (splay: nodes walked; heap: moves; wheel: cascade moves) per op")
     asteps.set_title("access depth per op")
     splay_only = [(p, r) for p, r in rows if TIMER_KINDS.get(p.get("kind")) == "splay"]
     _bench_lines(arot, splay_only, "kind", TIMER_KINDS, lambda r: max(r.get("rotations_per_op", 0), 1e-3))

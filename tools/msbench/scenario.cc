@@ -91,7 +91,7 @@ const std::vector<KeySpec>& key_specs() {
        "socket index variant"},
       {"buckets", Kind::integer, 1, 1 << 24, {}, [](RunConfig& c, const Value& v) { c.buckets = unsigned(as_int(v)); },
        "buckets of the chained socket index (7, 97: curl 2006; 911: curl today)"},
-      {"timers", Kind::string, 0, 0, {"splay", "heap"}, [](RunConfig& c, const Value& v) { c.timers = as_str(v); },
+      {"timers", Kind::string, 0, 0, {"splay", "heap", "wheel"}, [](RunConfig& c, const Value& v) { c.timers = as_str(v); },
        "timer structure"},
       {"instrument", Kind::boolean, 0, 0, {}, [](RunConfig& c, const Value& v) { c.instrument = std::get<bool>(v); },
        "time every socket_action call (its cost is measured by the benchmarks)"},

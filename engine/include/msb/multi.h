@@ -54,6 +54,7 @@ enum class SockIndexKind : std::uint8_t {
 enum class TimerKind : std::uint8_t {
   splay,  // splay tree (curl's choice): the reference
   heap,   // 4-ary min-heap (libev's choice)
+  wheel,  // hierarchical timing wheel, exact (no tick rounding)
 };
 
 const char* sockindex_name(SockIndexKind k);
