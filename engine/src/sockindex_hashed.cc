@@ -5,21 +5,23 @@
 namespace msb::detail {
 
 BucketChains::~BucketChains() {
-  for (SockEntry* head : heads_) {
-    while (head) {
-      SockEntry* next = head->next;
-      delete head;
-      head = next;
+  for (const Bucket& b : buckets_) {
+    for (SockEntry* e = b.head; e;) {
+      SockEntry* next = e->next;
+      delete e;
+      e = next;
     }
   }
 }
 
 SockEntry* BucketChains::unlink(std::size_t bucket, int fd) {
-  for (SockEntry** link = &heads_[bucket]; *link; link = &(*link)->next) {
+  Bucket& b = buckets_[bucket];
+  for (SockEntry** link = &b.head; *link; link = &(*link)->next) {
     if ((*link)->fd == fd) {
       SockEntry* e = *link;
       *link = e->next;
       e->next = nullptr;
+      if (link == &b.head) b.head_fd = b.head ? b.head->fd : -1;
       return e;
     }
   }
@@ -27,8 +29,8 @@ SockEntry* BucketChains::unlink(std::size_t bucket, int fd) {
 }
 
 void BucketChains::for_each(const std::function<void(SockEntry&)>& fn) {
-  for (SockEntry* head : heads_) {
-    for (SockEntry* e = head; e;) {
+  for (const Bucket& b : buckets_) {
+    for (SockEntry* e = b.head; e;) {
       SockEntry* next = e->next;  // read first: fn may not erase, but stays safe if it did
       fn(*e);
       e = next;
@@ -37,12 +39,12 @@ void BucketChains::for_each(const std::function<void(SockEntry&)>& fn) {
 }
 
 void BucketChains::describe(SockIndexStats& s) const {
-  s.buckets = heads_.size();
+  s.buckets = buckets_.size();
   s.occupancy.assign(1, 0);
   std::uint64_t nonempty = 0;
-  for (SockEntry* head : heads_) {
+  for (const Bucket& b : buckets_) {
     std::uint64_t k = 0;
-    for (SockEntry* e = head; e; e = e->next) ++k;
+    for (SockEntry* e = b.head; e; e = e->next) ++k;
     if (k >= s.occupancy.size()) s.occupancy.resize(k + 1, 0);
     ++s.occupancy[k];
     if (k) ++nonempty;

@@ -8,34 +8,44 @@
 
 namespace msb::detail {
 
+// Each bucket keeps its head entry's fd beside the pointer: a hit on a chain's head (at
+// load <= 1, nearly every hit) compares within the bucket array and touches no entry, so a
+// lookup costs one cache line however many entries there are. (bench_sockindex, 100k live
+// fds, random order: 4.2 ns with the fd only in the entry, where 1k fds took 1.8 ns.)
 class BucketChains {
  public:
-  explicit BucketChains(std::size_t buckets) : heads_(buckets, nullptr) {}
+  explicit BucketChains(std::size_t buckets) : buckets_(buckets) {}
   ~BucketChains();
 
   SockEntry* find(std::size_t bucket, int fd, std::uint64_t* probes) const {
-    for (SockEntry* e = heads_[bucket]; e; e = e->next) {
+    const Bucket& b = buckets_[bucket];
+    if (b.head == nullptr) return nullptr;
+    ++*probes;
+    if (b.head_fd == fd) return b.head;
+    for (SockEntry* e = b.head->next; e; e = e->next) {
       ++*probes;
       if (e->fd == fd) return e;
     }
     return nullptr;
   }
   void push(std::size_t bucket, SockEntry* e) {
-    e->next = heads_[bucket];
-    heads_[bucket] = e;
+    Bucket& b = buckets_[bucket];
+    e->next = b.head;
+    b.head = e;
+    b.head_fd = e->fd;
   }
   SockEntry* unlink(std::size_t bucket, int fd);
-  std::size_t bucket_count() const { return heads_.size(); }
+  std::size_t bucket_count() const { return buckets_.size(); }
   // Moves every entry into `buckets` buckets chosen by `pick(fd)`.
   template <typename Pick>
   void rehash(std::size_t buckets, Pick pick) {
-    std::vector<SockEntry*> old(buckets, nullptr);
-    old.swap(heads_);
-    for (SockEntry* head : old) {
-      while (head) {
-        SockEntry* next = head->next;
-        push(pick(head->fd), head);
-        head = next;
+    std::vector<Bucket> old(buckets);
+    old.swap(buckets_);
+    for (const Bucket& b : old) {
+      for (SockEntry* e = b.head; e;) {
+        SockEntry* next = e->next;
+        push(pick(e->fd), e);
+        e = next;
       }
     }
   }
@@ -44,7 +54,11 @@ class BucketChains {
   void describe(SockIndexStats& s) const;
 
  private:
-  std::vector<SockEntry*> heads_;
+  struct Bucket {
+    SockEntry* head = nullptr;
+    int head_fd = -1;  // head->fd, kept here so that a head hit never dereferences head
+  };
+  std::vector<Bucket> buckets_;
 };
 
 // The SockIndex operations over BucketChains, shared by both hashed variants. Derived
