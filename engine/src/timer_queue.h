@@ -15,26 +15,20 @@
 
 namespace msb::detail {
 
-// Doubly linked list links; the wheel's slots are circular lists of these, headed by a
-// bare TimerLink sentinel, so a node leaves its slot without knowing which slot it is in.
-struct TimerLink {
-  TimerLink* next = nullptr;
-  TimerLink* prev = nullptr;
-};
-
-struct TimerNode : TimerLink {  // the TimerLink part is used by the wheel only
+struct TimerNode {
   std::int64_t key = 0;
-  bool queued = false;
   void* owner = nullptr;  // the transfer this node belongs to
   // Splay links. A node is either in the tree (a key's representative) or chained behind
   // the representative of an equal key (`sub`), so equal deadlines never deepen the tree.
+  // The wheel uses same_next/same_prev alone, as its slot lists' links.
   TimerNode* left = nullptr;
   TimerNode* right = nullptr;
   TimerNode* same_next = nullptr;  // circular list of nodes with this key, through the rep
   TimerNode* same_prev = nullptr;
-  bool sub = false;
   // Heap position (heap only).
   std::size_t heap_index = 0;
+  bool queued = false;
+  bool sub = false;
 };
 
 class TimerQueue {

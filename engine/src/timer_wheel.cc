@@ -6,31 +6,34 @@
 namespace msb::detail {
 namespace {
 
-bool list_empty(const TimerLink& head) { return head.next == &head; }
+// Slot lists: circular through same_next/same_prev, headed by a sentinel node.
+void make_empty(TimerNode& head) { head.same_next = head.same_prev = &head; }
 
-void link_before(TimerLink& head, TimerLink* node) {  // at the tail
-  node->prev = head.prev;
-  node->next = &head;
-  head.prev->next = node;
-  head.prev = node;
+bool list_empty(const TimerNode& head) { return head.same_next == &head; }
+
+void link_before(TimerNode& head, TimerNode* node) {  // at the tail
+  node->same_prev = head.same_prev;
+  node->same_next = &head;
+  head.same_prev->same_next = node;
+  head.same_prev = node;
 }
 
-void unlink(TimerLink* node) {
-  node->prev->next = node->next;
-  node->next->prev = node->prev;
-  node->next = node->prev = nullptr;
+void unlink(TimerNode* node) {
+  node->same_prev->same_next = node->same_next;
+  node->same_next->same_prev = node->same_prev;
+  node->same_next = node->same_prev = nullptr;
 }
 
 // Moves every node of `from` to the tail of `to`; `from` ends empty.
-void splice(TimerLink& from, TimerLink& to) {
+void splice(TimerNode& from, TimerNode& to) {
   if (list_empty(from)) return;
-  TimerLink* first = from.next;
-  TimerLink* last = from.prev;
-  first->prev = to.prev;
-  to.prev->next = first;
-  last->next = &to;
-  to.prev = last;
-  from.next = from.prev = &from;
+  TimerNode* first = from.same_next;
+  TimerNode* last = from.same_prev;
+  first->same_prev = to.same_prev;
+  to.same_prev->same_next = first;
+  last->same_next = &to;
+  to.same_prev = last;
+  make_empty(from);
 }
 
 std::uint64_t digit(std::uint64_t pos, int level) {
@@ -41,7 +44,7 @@ std::uint64_t digit(std::uint64_t pos, int level) {
 
 WheelTimers::WheelTimers() {
   for (auto& level : slots_) {
-    for (auto& head : level) head.next = head.prev = &head;
+    for (auto& head : level) make_empty(head);
   }
 }
 
@@ -65,7 +68,7 @@ void WheelTimers::move_base_down(std::uint64_t pos) {
   // relative to the new base they all belong in level G, slot (old base's digit G). That
   // slot is empty now, since level-G slots only hold digits above base's own.
   const int top = level_of(pos);
-  TimerLink& into = slots_[top][digit(base_, top)];
+  TimerNode& into = slots_[top][digit(base_, top)];
   for (int level = 0; level < top; ++level) {
     for (std::uint64_t bits = occupied_[level]; bits != 0; bits &= bits - 1) {
       splice(slots_[level][std::countr_zero(bits)], into);
@@ -100,7 +103,7 @@ void WheelTimers::remove(TimerNode* node) {
   --size_;
 }
 
-TimerLink* WheelTimers::nearest_slot() {
+TimerNode* WheelTimers::nearest_slot() {
   if (size_ == 0) return nullptr;
   for (;;) {
     int level = 0;
@@ -119,7 +122,7 @@ TimerLink* WheelTimers::nearest_slot() {
     }
     assert(found);
     --level;
-    TimerLink& head = slots_[level][slot];
+    TimerNode& head = slots_[level][slot];
     if (level == 0) return &head;
     // Cascade: base moves up to this slot's start, which is no later than any queued key
     // (the slot holds the nearest ones), and the slot's nodes fall to lower levels. Nodes
@@ -127,28 +130,28 @@ TimerLink* WheelTimers::nearest_slot() {
     const int shift = level * kBits;
     const std::uint64_t above = shift + kBits >= 64 ? 0 : (base_ >> (shift + kBits)) << (shift + kBits);
     base_ = above | (slot << shift);
-    TimerLink pending;
-    pending.next = pending.prev = &pending;
+    TimerNode pending;
+    make_empty(pending);
     splice(head, pending);
     occupied_[level] &= ~(std::uint64_t{1} << slot);
     while (!list_empty(pending)) {
-      TimerLink* link = pending.next;
-      unlink(link);
-      place(static_cast<TimerNode*>(link));
+      TimerNode* node = pending.same_next;
+      unlink(node);
+      place(node);
       ++moves_;
     }
   }
 }
 
 std::int64_t WheelTimers::nearest() {
-  TimerLink* head = nearest_slot();
-  return head ? static_cast<TimerNode*>(head->next)->key : INT64_MAX;
+  TimerNode* head = nearest_slot();
+  return head ? head->same_next->key : INT64_MAX;
 }
 
 TimerNode* WheelTimers::pop_expired(std::int64_t now) {
-  TimerLink* head = nearest_slot();
+  TimerNode* head = nearest_slot();
   if (head == nullptr) return nullptr;
-  auto* node = static_cast<TimerNode*>(head->next);
+  TimerNode* node = head->same_next;
   if (node->key > now) return nullptr;
   ++pops_;
   unlink(node);
