@@ -90,7 +90,7 @@ class LibevLoop final : public Loop {
   static void on_timer(struct ev_loop*, ev_timer* w, int) {
     auto* self = static_cast<LibevLoop*>(w->data);
     ++self->stats_.timer_fires;
-    self->multi_->socket_action(kSocketTimeout, 0);
+    self->target_->on_timeout();
   }
   static void on_bound(struct ev_loop*, ev_timer*, int) {}
 

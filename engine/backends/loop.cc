@@ -13,7 +13,24 @@ std::int64_t mono_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
+// make_multi()'s target: the events go straight into the Multi.
+class MultiTarget final : public LoopTarget {
+ public:
+  explicit MultiTarget(Multi* m) : multi_(m) {}
+  void on_socket(int fd, int events) override { multi_->socket_action(fd, events); }
+  void on_timeout() override { multi_->socket_action(kSocketTimeout, 0); }
+
+ private:
+  Multi* multi_;
+};
+
 }  // namespace
+
+bool Loop::attach(LoopTarget* target) {
+  if (!uses_callbacks()) return false;
+  target_ = target;
+  return true;
+}
 
 std::unique_ptr<Multi> Loop::make_multi(MultiOptions options) {
   auto observe_socket = std::move(options.socket_fn);
@@ -34,6 +51,8 @@ std::unique_ptr<Multi> Loop::make_multi(MultiOptions options) {
   }
   auto multi = std::make_unique<Multi>(std::move(options));
   multi_ = multi.get();
+  multi_target_ = std::make_unique<MultiTarget>(multi_);
+  target_ = multi_target_.get();
   return multi;
 }
 
@@ -95,14 +114,14 @@ int Loop::wait_ms(int max_wait_ms) const {
 
 void Loop::dispatch(int fd, int events) {
   ++stats_.events;
-  multi_->socket_action(fd, events);
+  target_->on_socket(fd, events);
 }
 
 void Loop::fire_timer_if_due() {
   if (timer_armed_ && mono_ns() >= timer_at_ns_) {
     timer_armed_ = false;
     ++stats_.timer_fires;
-    multi_->socket_action(kSocketTimeout, 0);
+    target_->on_timeout();
   }
 }
 

@@ -28,6 +28,15 @@ struct LoopStats {
   double events_per_wait() const { return waits ? double(events) / double(waits) : 0; }
 };
 
+// What a loop hands its events to: socket_action's two forms. make_multi() connects a
+// Multi; the runner's reference engines (libcurl, the bare-recv floor) attach themselves.
+class LoopTarget {
+ public:
+  virtual ~LoopTarget() = default;
+  virtual void on_socket(int fd, int events) = 0;  // socket_action(fd, events)
+  virtual void on_timeout() = 0;                   // socket_action(kSocketTimeout, 0)
+};
+
 class Loop {
  public:
   virtual ~Loop() = default;
@@ -37,6 +46,9 @@ class Loop {
   // `options` still run first (to observe them; a socket callback returning -1 there
   // refuses the socket, which is how tests inject watch failures).
   std::unique_ptr<Multi> make_multi(MultiOptions options);
+  // Drives `target` instead of a Multi: its sockets go through watch(), its timer through
+  // set_timer(). Not for a loop that drives without callbacks (perform): returns false.
+  bool attach(LoopTarget* target);
 
   // The socket callback's target: what the engine wants of fd. Returns -1 if this backend
   // cannot watch fd (select past FD_SETSIZE).
@@ -68,9 +80,11 @@ class Loop {
   void fire_timer_if_due();
 
   Multi* multi_ = nullptr;
+  LoopTarget* target_ = nullptr;
   LoopStats stats_;
 
  private:
+  std::unique_ptr<LoopTarget> multi_target_;  // make_multi()'s adapter
   std::vector<std::uint8_t> applied_;   // by fd: the mask the backend has now
   std::vector<std::uint8_t> wanted_;    // by fd: the mask the engine asked for
   std::vector<int> changed_;            // fds whose wanted_ changed this iteration

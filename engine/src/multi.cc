@@ -203,10 +203,10 @@ int Multi::Impl::socket_action(int fd, int events) {
       waiting_.push_back(e->first.transfer->id);
       for (const auto& w : e->more) waiting_.push_back(w.transfer->id);
       for (TransferId id : waiting_) {
-        if (Transfer* t = lookup(id)) step(*t, events);
+        if (Transfer* t = lookup(id)) step(*t, fd, events);
       }
     } else if (e->first.transfer) {
-      step(*e->first.transfer, events);
+      step(*e->first.transfer, fd, events);
     }
   }
   // As libcurl does, also act on anything already due: the application's timer may be
@@ -233,7 +233,7 @@ int Multi::Impl::perform() {
   // The O(n) walk on purpose: every transfer is stepped, ready or not.
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Transfer* t = slots_[i].get();
-    if (t && t->state != detail::TransferState::init) step(*t, 0);
+    if (t && t->state != detail::TransferState::init) step(*t, -1, 0);
   }
   run_expired(now_ns());
   fail_refused();

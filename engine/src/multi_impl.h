@@ -46,7 +46,8 @@ class Multi::Impl : private detail::Resolver::Host {
 
   // --- the state machine (transfer_steps.cc)
   // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
-  void step(Transfer& t, int events);
+  // `fd` is the socket the events came on, or -1 when stepping without one (perform()).
+  void step(Transfer& t, int fd, int events);
   void on_expired(Transfer& t, std::int64_t now);
   void start(Transfer& t, std::int64_t now);
   void resolve_and_connect(Transfer& t);
@@ -54,7 +55,9 @@ class Multi::Impl : private detail::Resolver::Host {
   void check_connect(Transfer& t, int events);
   void on_connected(Transfer& t);
   void send_request(Transfer& t);
-  void receive(Transfer& t);
+  // `fd` is t.conn->fd, passed down from socket_action() so that a trickle's event does
+  // not have to fetch the (cold) Connection before it can call recv().
+  void receive(Transfer& t, int fd);
   bool retry_on_fresh_connection(Transfer& t);
   void finish(Transfer& t, Result result, int os_error = 0);
   void set_state(Transfer& t, detail::TransferState s);

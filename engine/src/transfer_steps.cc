@@ -77,11 +77,11 @@ void Multi::Impl::set_state(Transfer& t, State s) {
   t.state = s;
 }
 
-void Multi::Impl::step(Transfer& t, int events) {
+void Multi::Impl::step(Transfer& t, int fd, int events) {
   switch (t.state) {
     case State::connecting: check_connect(t, events); break;
     case State::sending: send_request(t); break;
-    case State::receiving: receive(t); break;
+    case State::receiving: receive(t, fd >= 0 ? fd : t.conn->fd); break;
     case State::init:
     case State::resolving:  // woken by the resolver, not by a socket of its own
     case State::done: break;
@@ -243,11 +243,11 @@ void Multi::Impl::send_request(Transfer& t) {
   watch(t, kPollIn);
 }
 
-void Multi::Impl::receive(Transfer& t) {
+void Multi::Impl::receive(Transfer& t, int fd) {
   // One recv per call unless it filled the buffer: with level-triggered readiness a socket
   // with more to read is reported again, and a trickling socket costs one syscall, not two.
   for (int round = 0; round < 4; ++round) {
-    const ssize_t n = sys_.recv(t.conn->fd, recv_buffer_.data(), recv_buffer_.size(), 0);
+    const ssize_t n = sys_.recv(fd, recv_buffer_.data(), recv_buffer_.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;

@@ -11,9 +11,15 @@ from matplotlib.ticker import FixedLocator, FixedFormatter  # noqa: E402
 PERCENTILES = [50, 90, 99, 99.9, 99.99, 99.999]
 
 
+def _engine(run):
+    """msbench, or the reference engine that drove the run (libcurl, floor)."""
+    return run["config"].get("engine", "msbench")
+
+
 def _label(doc, run):
     c = run["config"]
-    return f'{c["backend"]}/{c["sockindex"]} n={c["connections"]} ({doc["machine"]["git_commit"]})'
+    what = c["sockindex"] if _engine(run) == "msbench" else _engine(run)
+    return f'{c["backend"]}/{what} n={c["connections"]} ({doc["machine"]["git_commit"]})'
 
 
 def _save(fig, folder, name):
@@ -89,6 +95,8 @@ def bucket_occupancy(docs, folder):
 
 def _group_label(doc, run):
     c = run["config"]
+    if _engine(run) != "msbench":
+        return f'{c["backend"]}/{_engine(run)}'
     idx = c["sockindex"] + (f'-{c["buckets"]}' if c["sockindex"] == "chained" else "")
     return f'{c["backend"]}/{idx}/{c.get("timers", "splay")}'
 
@@ -129,6 +137,58 @@ def latency_vs_connections(docs, folder):
         ax.grid(True, which="both", alpha=0.3)
     a99.legend(fontsize=7)
     return _save(fig, folder, "latency_vs_connections")
+
+
+def _median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+ENGINE_STYLE = {"msbench": ("tab:blue", "o"), "libcurl": ("tab:orange", "s"),
+                "floor": ("tab:gray", "v")}
+
+
+def engines_vs_connections(docs, folder):
+    """msbench vs libcurl vs the bare-recv floor: p50 and p99 per event against connections
+    per engine (median over repetitions), and msbench's pair-by-pair p50 ratio to the floor."""
+    per = {}     # engine -> connections per engine -> [(p50, p99)]
+    ratio = {}   # engine -> connections per engine -> [p50 / floor's p50, same pair]
+    for doc in docs:
+        runs = doc["runs"]
+        if len({_engine(r) for r in runs}) < 2:
+            continue
+        for run in runs:
+            h = run["socket_action_us"]["socket"]
+            if not h["count"]:
+                continue
+            n = run["config"]["connections"] / max(1, run.get("workers", 1))
+            per.setdefault(_engine(run), {}).setdefault(n, []).append((h["p50_us"], h["p99_us"]))
+            if "ratio_to_floor" in run:
+                ratio.setdefault(_engine(run), {}).setdefault(n, []).append(run["ratio_to_floor"]["p50"])
+    if len(per) < 2:
+        return []
+    fig, (a50, a99, ar) = plt.subplots(1, 3, figsize=(15, 4.5))
+    for engine, by_n in sorted(per.items()):
+        color, marker = ENGINE_STYLE.get(engine, (None, "o"))
+        ns = sorted(by_n)
+        a50.plot(ns, [_median([p[0] for p in by_n[n]]) for n in ns], marker=marker, color=color, label=engine)
+        a99.plot(ns, [_median([p[1] for p in by_n[n]]) for n in ns], marker=marker, color=color, label=engine)
+    for engine, by_n in sorted(ratio.items()):
+        color, marker = ENGINE_STYLE.get(engine, (None, "o"))
+        ns = sorted(by_n)
+        ar.plot(ns, [_median(by_n[n]) for n in ns], marker=marker, color=color, label=f"{engine} / floor")
+    ar.axhline(1.10, color="tab:red", linestyle="--", linewidth=1, label="target 1.10")
+    ar.axhline(1.0, color="tab:gray", linewidth=0.8)
+    for ax, title, ylabel in ((a50, "p50 per event", "p50 µs"), (a99, "p99 per event", "p99 µs"),
+                              (ar, "p50 ratio to the floor (pair by pair)", "ratio")):
+        ax.set_xscale("log")
+        ax.set_xlabel("connections per engine")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    return _save(fig, folder, "engines_vs_connections")
 
 
 def perform_vs_socket_action(docs, folder):
@@ -250,6 +310,6 @@ def sockindex_lookup(bench_docs, folder):
     return _save(fig, folder, "sockindex_lookup")
 
 
-ALL = [percentile_distribution, latency_vs_connections, perform_vs_socket_action,
+ALL = [percentile_distribution, latency_vs_connections, engines_vs_connections, perform_vs_socket_action,
        bucket_occupancy, time_series]
 BENCH = [timer_structures, sockindex_lookup]

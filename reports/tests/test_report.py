@@ -114,3 +114,24 @@ def test_fixture_accounting_is_consistent():
             acc = run["accounting"]
             assert acc["started"] == acc["ended_total"] + acc["still_running"], f
             assert sum(acc["ended"].values()) == acc["ended_total"], f
+
+
+def test_engine_comparison_chart_from_a_compare_run(tmp_path):
+    out = tmp_path / "report"
+    r = run_report(FIXTURES / "compare-small.json", "-o", out)
+    assert r.returncode == 0, r.stderr
+    for ext in ("png", "svg"):
+        assert (out / f"engines_vs_connections.{ext}").stat().st_size > 1000
+    # The engines stay apart in the other charts too: one latency line per engine.
+    from msbench_report import charts
+    from msbench_report.load import load_results
+    doc = load_results(FIXTURES / "compare-small.json")
+    labels = {charts._group_label(doc, run) for run in doc["runs"]}
+    assert labels == {"epoll/resizable/splay", "epoll/libcurl", "epoll/floor"}
+
+
+def test_engine_comparison_chart_needs_two_engines():
+    from msbench_report import charts
+    from msbench_report.load import load_results
+    doc = load_results(FIXTURES / "sweep-epoll-perform.json")  # msbench only
+    assert charts.engines_vs_connections([doc], Path("/nonexistent")) == []

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fmt/core.h>
 
+#include "compare.h"
 #include "merge.h"
 #include "results_json.h"
 #include "runner.h"
@@ -78,8 +79,8 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
       msb::cli::RunnerOptions ro;
       ro.workers = workers;
       ro.tty = tty;
-      ro.label = fmt::format("{} [{}/{}] {} {} n={}", sc.name, i + 1, sc.runs.size(), cfg.backend,
-                             cfg.sockindex, cfg.connections);
+      ro.label = fmt::format("{} [{}/{}] {} {} {} n={}", sc.name, i + 1, sc.runs.size(), cfg.engine,
+                             cfg.backend, cfg.sockindex, cfg.connections);
       results.push_back(msb::cli::run_one(cfg, g_stop, ro));
       if (!results.back().accounting_holds()) accounted = false;
     }
@@ -89,6 +90,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
       std::printf("\n%s: %zu runs%s\n", sc.name.c_str(), results.size(),
                   g_stop ? " (interrupted: PARTIAL)" : "");
       msb::cli::print_table(results, stdout);
+      msb::cli::print_comparison(results, stdout);
     }
     auto doc = msb::cli::results_document(sc.resolved, results);
     doc["partial"] = g_stop.load() || results.size() < sc.runs.size();

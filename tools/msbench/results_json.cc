@@ -7,6 +7,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "compare.h"
+
 namespace msb::cli {
 
 using nlohmann::json;
@@ -103,6 +105,8 @@ json run_json(const RunResult& r) {
         {"connect_rate", c.connect_rate},
         {"warmup_s", c.warmup_s},
         {"duration_s", c.duration_s},
+        {"engine", c.engine},
+        {"pair", c.pair},
         {"backend", c.backend},
         {"sockindex", c.sockindex},
         {"buckets", c.buckets},
@@ -184,7 +188,11 @@ json results_document(const json& scenario, const std::vector<RunResult>& runs) 
               {"machine", machine_facts()},
               {"scenario", scenario},
               {"runs", json::array()}};
-  for (const auto& r : runs) doc["runs"].push_back(run_json(r));
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    json run = run_json(runs[i]);
+    run.update(ratios_for(runs, i));
+    doc["runs"].push_back(run);
+  }
   return doc;
 }
 
@@ -243,6 +251,8 @@ RunResult run_from_json(const json& j) {
   k.connect_rate = get<double>(c, "connect_rate");
   k.warmup_s = get<double>(c, "warmup_s");
   k.duration_s = get<double>(c, "duration_s");
+  k.engine = c.value("engine", std::string("msbench"));  // absent before reference engines
+  k.pair = c.value("pair", k.repetition);
   k.backend = get<std::string>(c, "backend");
   k.sockindex = get<std::string>(c, "sockindex");
   k.buckets = get<unsigned>(c, "buckets");

@@ -22,6 +22,7 @@ struct RunConfig {
   double connect_rate = 5000;     // new connections per second during ramp-up
   double warmup_s = 1;
   double duration_s = 5;          // the measured steady state
+  std::string engine = "msbench";  // "msbench", or a reference: "libcurl", "floor"
   std::string backend = "epoll";
   std::string sockindex = "resizable";
   unsigned buckets = 911;         // chained index only
@@ -35,6 +36,8 @@ struct RunConfig {
   std::uint64_t seed = 1;         // picks which connections are active or faulty
   int workers = 0;                // client processes; 0: as many as the fd limit requires
   int repetition = 0;             // which repetition of its sweep point this run is
+  int pair = 0;                   // runs with the same pair differ only in engine: their
+                                  // ratios are taken pair by pair (see compare.h)
 };
 
 // One second of a run, for the time series.

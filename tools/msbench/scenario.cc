@@ -12,6 +12,7 @@
 #include <sstream>
 #include <variant>
 
+#include "engine.h"
 #include "loop.h"
 
 namespace msb::cli {
@@ -85,6 +86,11 @@ const std::vector<KeySpec>& key_specs() {
        "seconds after ramp-up that are not measured"},
       {"duration_s", Kind::number, 0.001, 86400 * 7, {}, [](RunConfig& c, const Value& v) { c.duration_s = as_num(v); },
        "measured seconds (the steady state)"},
+      {"engine", Kind::string, 0, 0, engine_names(), [](RunConfig& c, const Value& v) { c.engine = as_str(v); },
+       "what drives the connections: \"msbench\", or a reference measured beside it: \"libcurl\" (its multi_socket API), \"floor\" (one bare recv per event); swept engines alternate run by run",
+       [](const std::string& s) -> std::string {
+         return engine_built(s) ? "" : "this msbench was built without libcurl (install libcurl4-openssl-dev and rebuild)";
+       }},
       {"backend", Kind::string, 0, 0, loop_names(), [](RunConfig& c, const Value& v) { c.backend = as_str(v); },
        "event loop driving the engine"},
       {"sockindex", Kind::string, 0, 0, {"chained", "resizable", "direct"}, [](RunConfig& c, const Value& v) { c.sockindex = as_str(v); },
@@ -250,6 +256,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
   sc.name = std::filesystem::path(file).stem().string();
   std::map<std::string, Setting> settings;  // by key
   std::vector<std::string> order;           // keys in file order, then --set order
+  std::map<std::string, Origin> origins;    // where each key was set last
 
   // toml++ tables iterate in key order; sweeps follow the file's order, so sort by position.
   std::vector<std::pair<std::string, const toml::node*>> entries;
@@ -279,6 +286,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
     const KeySpec* spec = find_key(key);
     if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
     settings[key] = read_setting(*spec, node, o);
+    origins[key] = o;
     order.push_back(key);
   }
 
@@ -311,12 +319,16 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
       t = toml::table{{"v", value}};
     }
     settings[key] = read_setting(*spec, *t.get("v"), o);
+    origins[key] = o;
     if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
   }
   if (sc.output.empty()) sc.output = "out/" + sc.name + ".json";
 
   // The product of every list, in key order, the last key varying fastest; repetitions
-  // innermost so that repeated runs of one point follow each other.
+  // innermost so that repeated runs of one point follow each other. A swept `engine` is
+  // the exception: engines alternate inside each repetition (A B C A B C ...), so the runs
+  // compared pair by pair are neighbours in time and the machine's drift (12-27% from run
+  // to run here) falls on both alike.
   RunConfig base;
   for (const auto& key : order) {
     const Setting& s = settings[key];
@@ -329,6 +341,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
   }
   std::vector<RunConfig> points{base};
   for (const auto& key : sc.swept) {
+    if (key == "engine") continue;
     std::vector<RunConfig> next;
     for (const RunConfig& p : points) {
       for (const Value& v : settings[key].values) {
@@ -339,12 +352,29 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
     }
     points.swap(next);
   }
+  const auto engines = settings.find("engine");
+  const bool engines_swept = engines != settings.end() && engines->second.is_list;
+  int pair = 0;
   for (const RunConfig& p : points) {
-    for (int r = 0; r < sc.repetitions; ++r) {
+    for (int r = 0; r < sc.repetitions; ++r, ++pair) {
       RunConfig c = p;
       c.repetition = r;
-      sc.runs.push_back(c);
+      c.pair = pair;
+      if (!engines_swept) {
+        sc.runs.push_back(c);
+        continue;
+      }
+      for (const Value& v : engines->second.values) {
+        engines->second.spec->set(c, v);
+        sc.runs.push_back(c);
+      }
     }
+  }
+  for (const RunConfig& c : sc.runs) {
+    const std::string conflict = engine_backend_conflict(c.engine, c.backend);
+    if (conflict.empty()) continue;
+    const auto o = origins.find("engine");
+    fail(o != origins.end() ? o->second : Origin{file, "engine"}, conflict);
   }
   sc.resolved["name"] = sc.name;
   sc.resolved["file"] = file;

@@ -10,6 +10,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "engine.h"
 #include "server_process.h"
 
 namespace msb::cli {
@@ -99,7 +100,7 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   opt.instrument = config.instrument;
   opt.dns_servers = plan.dns_server;
   opt.dns_timeout_ms = config.dns_timeout_ms;
-  auto multi = loop->make_multi(opt);
+  auto engine = make_engine(config.engine, *loop, opt, plan.dns_server);
 
   // Which connections are active or faulty: a seeded choice, the same for every run of
   // this seed. Each worker draws from its own stream.
@@ -122,14 +123,14 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     return plan.bases[i % plan.bases.size()] + path_for(config, active, faulty);
   };
 
-  std::vector<TransferId> ids;
+  std::vector<std::uint64_t> ids;
   ids.reserve(static_cast<std::size_t>(plan.connections));
   r.ended_by_result.assign(kResultCount, 0);
   std::uint64_t ended_ok = 0, ended_failed = 0;
   auto drain = [&] {
-    while (auto d = multi->info_read()) {
-      ++r.ended_by_result[static_cast<int>(d->result)];
-      ++(d->result == Result::ok ? ended_ok : ended_failed);
+    while (auto result = engine->next_done()) {
+      ++r.ended_by_result[static_cast<int>(*result)];
+      ++(*result == Result::ok ? ended_ok : ended_failed);
     }
   };
 
@@ -145,11 +146,11 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     const auto now = Clock::now();
     const bool sample_due = now - last_sample >= std::chrono::seconds(1);
     if (!sample_due && now - last_report < std::chrono::milliseconds(500)) return;
-    const MultiStats s = multi->stats();
+    const MultiStats s = engine->stats();
     const Histogram& h = s.socket_action_socket_ns;
     const Histogram second = h.count() >= last_hist.count() ? h.minus(last_hist) : h;
     const std::uint64_t calls = s.socket_action_calls + s.perform_calls;
-    Progress p{phase, multi->sockets(), calls, ended_ok, ended_failed,
+    Progress p{phase, engine->sockets(), calls, ended_ok, ended_failed,
                second.quantile(0.5) / 1000.0, second.quantile(0.99) / 1000.0};
     last_report = now;
     if (report) report(p);
@@ -179,18 +180,12 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     // A bounded batch per iteration: when connect() itself turns slow (the kernel's port
     // search near a million sockets), stop requests and the ramp limit are still seen.
     const std::size_t batch_end = std::min(due, ids.size() + 256);
-    while (ids.size() < batch_end) {
-      TransferSpec spec;
-      spec.url = next_url(ids.size());
-      auto added = multi->add(spec);
-      if (!added) throw std::runtime_error("worker: " + added.detail);
-      ids.push_back(added.id);
-    }
+    while (ids.size() < batch_end) ids.push_back(engine->add(next_url(ids.size())));
     loop->run_once(10);
     drain();
     tick();
     if (ids.size() == static_cast<std::size_t>(plan.connections) &&
-        multi->sockets() + (ended_ok + ended_failed) >= ids.size()) {
+        engine->sockets() + (ended_ok + ended_failed) >= ids.size()) {
       break;
     }
     if (seconds_since(ramp_start) > 120) break;
@@ -210,10 +205,10 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   set_phase("warm-up");
   run_for(config.warmup_s);
 
-  multi->reset_timing_stats();
+  engine->reset_timing_stats();
   last_hist = Histogram();
-  const MultiStats engine_before = multi->stats();
-  r.open_at_measure = multi->sockets();
+  const MultiStats engine_before = engine->stats();
+  r.open_at_measure = engine->sockets();
   const LoopStats loop_before = loop->stats();
   double u0, s0;
   cpu_times(&u0, &s0);
@@ -225,7 +220,7 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   cpu_times(&u1, &s1);
   r.cpu_user_s = u1 - u0;
   r.cpu_sys_s = s1 - s0;
-  r.engine = counters_since(multi->stats(), engine_before);
+  r.engine = counters_since(engine->stats(), engine_before);
   const LoopStats& l = loop->stats();
   r.loop.waits = l.waits - loop_before.waits;
   r.loop.events = l.events - loop_before.events;
@@ -237,10 +232,10 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
 
   // Teardown: what still runs when the duration ends is removed and counted as such.
   drain();
-  for (TransferId id : ids) {
-    if (multi->remove(id)) ++r.still_running;
+  for (std::uint64_t id : ids) {
+    if (engine->remove(id)) ++r.still_running;
   }
-  multi.reset();
+  engine.reset();
   return r;
 }
 

@@ -1,0 +1,97 @@
+"""Reference engines (#8): msbench, libcurl and the bare-recv floor in one scenario run,
+alternating, with the same results schema and accounting, and ratios taken pair by pair."""
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+MSBENCH = os.environ.get("MSBENCH", "build/msbench")
+ROOT = Path(__file__).resolve().parents[2]
+ENGINES = ["msbench", "libcurl", "floor"]
+
+
+def run(*args):
+    return subprocess.run([MSBENCH, *map(str, args)], capture_output=True, text=True, timeout=240)
+
+
+def check_accounting(one):
+    acc = one["accounting"]
+    assert acc["holds"] is True
+    assert acc["started"] == acc["ended_total"] + acc["still_running"]
+    assert sum(acc["ended"].values()) == acc["ended_total"]
+
+
+def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
+    out = tmp_path / "compare.json"
+    r = run("run", ROOT / "scenarios" / "compare.toml", "--out", out,
+            "--set", "connections=200", "--set", "repetitions=2", "--set", "warmup_s=0.3",
+            "--set", "duration_s=1", "--set", "active_fraction=0.25")
+    assert r.returncode == 0, r.stderr
+    assert "engines compared pair by pair" in r.stdout
+    doc = json.loads(out.read_text())
+    runs = doc["runs"]
+    # Alternating: A B C A B C, each triple one pair.
+    assert [x["config"]["engine"] for x in runs] == ENGINES * 2
+    assert [x["config"]["pair"] for x in runs] == [0, 0, 0, 1, 1, 1]
+    for one in runs:
+        engine = one["config"]["engine"]
+        check_accounting(one)
+        assert one["accounting"]["started"] == 200, engine
+        assert one["connections_open"] == 200, engine
+        assert one["accounting"]["still_running"] == 200, engine  # trickles never end
+        h = one["socket_action_us"]["socket"]
+        assert h["count"] > 0 and 0 < h["p50_us"] <= h["p99_us"], engine
+        assert one["counts"]["socket_action_calls"] >= h["count"], engine
+        assert one["rss"]["per_connection_bytes"] >= 0, engine
+        if engine == "floor":
+            assert "ratio_to_floor" not in one and "ratio_to_libcurl" not in one
+            assert one["callbacks"]["timer"] == 0  # the floor keeps no timer
+        else:
+            assert one["ratio_to_floor"]["p50"] > 0 and one["ratio_to_floor"]["cpu_per_event"] > 0
+        if engine == "msbench":
+            ratio = one["ratio_to_libcurl"]
+            assert ratio["p50"] > 0 and ratio["rss_per_connection"] >= 0
+        else:
+            assert "ratio_to_libcurl" not in one
+    # The ratio is this pair's own: recompute one from the two runs it divides.
+    m, f = runs[0], runs[2]
+    assert abs(m["ratio_to_floor"]["p50"] -
+               m["socket_action_us"]["socket"]["p50_us"] / f["socket_action_us"]["socket"]["p50_us"]) < 1e-6
+
+
+def test_every_engine_reports_a_refused_connection_as_couldnt_connect(tmp_path):
+    # A bound but not listening socket: connects to it are refused, and stay refused
+    # while the test holds it.
+    hold = socket.socket()
+    hold.bind(("127.0.0.1", 0))
+    port = hold.getsockname()[1]
+    try:
+        s = tmp_path / "refused.toml"
+        s.write_text(f'target = "http://127.0.0.1:{port}/x"\nconnections = 20\n'
+                     'engine = ["msbench", "libcurl", "floor"]\nwarmup_s = 0.1\nduration_s = 0.2\n')
+        out = tmp_path / "r.json"
+        r = run("run", s, "--out", out)
+        assert r.returncode == 0, r.stderr
+        for one in json.loads(out.read_text())["runs"]:
+            check_accounting(one)
+            assert one["accounting"]["ended"]["couldnt_connect"] == 20, one["config"]["engine"]
+    finally:
+        hold.close()
+
+
+def test_reference_engine_on_perform_backend_is_a_scenario_error(tmp_path):
+    s = tmp_path / "bad.toml"
+    s.write_text('connections = 10\nbackend = "perform"\nengine = ["msbench", "floor"]\n')
+    r = run("run", s)
+    assert r.returncode == 2
+    assert f"{s}:3: key 'engine': engine 'floor' runs on a callback backend" in r.stderr
+
+
+def test_unknown_engine_is_a_scenario_error(tmp_path):
+    s = tmp_path / "bad.toml"
+    s.write_text('connections = 10\nengine = "curl"\n')
+    r = run("run", s)
+    assert r.returncode == 2
+    assert f"{s}:2: key 'engine': 'curl' is not one of: msbench, libcurl, floor" in r.stderr

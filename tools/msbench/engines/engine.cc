@@ -1,0 +1,44 @@
+#include "engine.h"
+
+#include <stdexcept>
+
+namespace msb::cli {
+
+std::vector<std::string> engine_names() { return {"msbench", "libcurl", "floor"}; }
+
+bool engine_built(const std::string& name) {
+#ifdef MSB_HAVE_LIBCURL
+  if (name == "libcurl") return true;
+#else
+  if (name == "libcurl") return false;
+#endif
+  return name == "msbench" || name == "floor";
+}
+
+std::string engine_backend_conflict(const std::string& engine, const std::string& backend) {
+  if (engine != "msbench" && backend == "perform") {
+    return "engine '" + engine + "' runs on a callback backend (select, poll, epoll, libev); "
+           "'perform' drives msbench's own perform() only";
+  }
+  return "";
+}
+
+std::unique_ptr<Engine> make_engine(const std::string& name, Loop& loop,
+                                    const MultiOptions& options, const std::string& dns_server) {
+  const std::string conflict = engine_backend_conflict(name, loop.name());
+  if (!conflict.empty()) throw std::runtime_error(conflict);
+  if (name == "msbench") return make_msbench_engine(loop, options);
+  if (name == "floor") return make_floor_engine(loop);
+  if (name == "libcurl") {
+#ifdef MSB_HAVE_LIBCURL
+    return make_libcurl_engine(loop, dns_server);
+#else
+    (void)dns_server;
+    throw std::runtime_error("engine 'libcurl': this msbench was built without libcurl "
+                             "(install libcurl4-openssl-dev and rebuild)");
+#endif
+  }
+  throw std::runtime_error("unknown engine '" + name + "'");
+}
+
+}  // namespace msb::cli

@@ -1,0 +1,55 @@
+// What a worker drives: msbench's own engine, or one of the references it is measured
+// against in the same run (#8):
+//  - "msbench": msb::Multi through its socket/timer callbacks;
+//  - "libcurl": Debian's libcurl multi_socket API (curl_multi_socket_action,
+//    CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION, curl_multi_assign) on the same Loop;
+//  - "floor": no engine at all: connect, send the request, then one bare recv() per ready
+//    socket. Its per-event time is what the kernel alone costs here and now.
+// Every engine fills the same MultiStats fields the results need: the per-call histogram
+// (socket_action_socket_ns: time inside the engine's socket_action or the floor's recv),
+// call and callback counts, and transfers by result, so accounting is identical.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loop.h"
+#include "msb/multi.h"
+#include "run_config.h"
+
+namespace msb::cli {
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  // Starts one transfer: a connection requesting `url`. Throws std::runtime_error when the
+  // engine refuses the request itself (a bad URL); failures on the wire end as results.
+  virtual std::uint64_t add(const std::string& url) = 0;
+  // Ends a transfer still running (teardown); false if it had already ended.
+  virtual bool remove(std::uint64_t id) = 0;
+  // The next ended transfer's result, as info_read() gives it.
+  virtual std::optional<Result> next_done() = 0;
+  virtual std::size_t sockets() const = 0;  // sockets watched now
+  virtual MultiStats stats() const = 0;
+  virtual void reset_timing_stats() = 0;    // phase change: empty the per-call histograms
+};
+
+// Names accepted by `engine =`, and whether this build has each.
+std::vector<std::string> engine_names();
+bool engine_built(const std::string& name);
+// Whether `engine` can run on `backend` ("" if yes, else why not).
+std::string engine_backend_conflict(const std::string& engine, const std::string& backend);
+
+// `options` carries the msbench engine's settings (the references ignore what they lack);
+// `dns_server` is the resolver for host names, "" for the system's.
+std::unique_ptr<Engine> make_engine(const std::string& name, Loop& loop,
+                                    const MultiOptions& options, const std::string& dns_server);
+
+std::unique_ptr<Engine> make_msbench_engine(Loop& loop, const MultiOptions& options);
+std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server);
+std::unique_ptr<Engine> make_floor_engine(Loop& loop);
+
+}  // namespace msb::cli

@@ -1,0 +1,204 @@
+// The floor: the same connections to the same server, but no engine. Each transfer is a
+// socket that connects, sends a fixed GET, and then gets one bare recv() per readiness
+// event; nothing is parsed, no timer is kept. Its per-event histogram (the time of that
+// lookup-and-recv, timed like socket_action) is the least any engine can cost here, so
+// msbench's figures are read as ratios to it.
+//  - Host names are not resolved: the floor connects to literal IPv4 addresses only.
+//  - End of stream counts as `ok` (no framing is checked); a refused or failed connect is
+//    couldnt_connect, a failed send send_error, any other recv error recv_error.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <deque>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "engine.h"
+
+namespace msb::cli {
+
+namespace {
+
+std::int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+struct Target {
+  sockaddr_in addr{};
+  std::string request;
+};
+
+// "http://A.B.C.D:PORT/path" -> address and request; throws on anything else.
+Target parse_target(const std::string& url) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0) throw std::runtime_error("floor engine: not http://: " + url);
+  const auto slash = url.find('/', scheme.size());
+  const std::string authority = url.substr(scheme.size(), slash - scheme.size());
+  const std::string path = slash == std::string::npos ? "/" : url.substr(slash);
+  const auto colon = authority.rfind(':');
+  const std::string host = authority.substr(0, colon);
+  Target t;
+  t.addr.sin_family = AF_INET;
+  t.addr.sin_port = htons(colon == std::string::npos
+                              ? 80
+                              : static_cast<std::uint16_t>(std::stoi(authority.substr(colon + 1))));
+  if (inet_pton(AF_INET, host.c_str(), &t.addr.sin_addr) != 1) {
+    throw std::runtime_error("floor engine: connects to IPv4 literals only, not '" + host +
+                             "' (run with names = 0)");
+  }
+  t.request = "GET " + path + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+  return t;
+}
+
+class FloorEngine final : public Engine, public LoopTarget {
+ public:
+  explicit FloorEngine(Loop& loop) : loop_(loop) {
+    loop_.attach(this);
+    stats_.by_result.assign(kResultCount, 0);
+    stats_.sockindex.variant = "floor";
+    stats_.timers.variant = "floor";
+  }
+  ~FloorEngine() override {
+    for (auto& [id, fd] : fd_by_id_) close_socket(fd);
+  }
+
+  std::uint64_t add(const std::string& url) override {
+    const Target t = parse_target(url);
+    const std::uint64_t id = ++last_id_;
+    ++stats_.transfers_added;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      end(id, Result::socket_error);
+      return id;
+    }
+    ++stats_.connections_opened;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), sizeof t.addr) != 0 &&
+        errno != EINPROGRESS) {
+      ::close(fd);
+      end(id, Result::couldnt_connect);
+      return id;
+    }
+    const auto i = static_cast<std::size_t>(fd);
+    if (i >= conns_.size()) conns_.resize(i + 1);
+    if (watch(fd, kPollOut) != 0) {  // select() past FD_SETSIZE
+      ::close(fd);
+      end(id, Result::watch_failed);
+      return id;
+    }
+    conns_[i] = Conn{id, false, t.request};
+    fd_by_id_.emplace(id, fd);
+    return id;
+  }
+
+  bool remove(std::uint64_t id) override {
+    auto it = fd_by_id_.find(id);
+    if (it == fd_by_id_.end()) return false;
+    close_socket(it->second);
+    fd_by_id_.erase(it);
+    ++stats_.transfers_removed;
+    return true;
+  }
+
+  std::optional<Result> next_done() override {
+    if (done_.empty()) return std::nullopt;
+    const Result r = done_.front();
+    done_.pop_front();
+    return r;
+  }
+
+  std::size_t sockets() const override { return fd_by_id_.size(); }
+  MultiStats stats() const override {
+    MultiStats s = stats_;
+    s.running = fd_by_id_.size();
+    return s;
+  }
+  void reset_timing_stats() override {
+    stats_.socket_action_socket_ns.reset();
+    stats_.socket_action_timer_ns.reset();
+  }
+
+  void on_socket(int fd, int /*events*/) override {
+    const std::int64_t t0 = now_ns();
+    ++stats_.socket_action_calls;
+    Conn& c = conns_[static_cast<std::size_t>(fd)];
+    if (!c.connected) {
+      connected(fd, c);
+    } else {
+      const ssize_t n = ::recv(fd, buffer_, sizeof buffer_, 0);
+      if (n == 0) {
+        finish(fd, c, Result::ok);
+      } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        finish(fd, c, Result::recv_error);
+      }
+    }
+    stats_.socket_action_socket_ns.record(static_cast<std::uint64_t>(now_ns() - t0));
+  }
+  void on_timeout() override {}  // the floor never sets a timer
+
+ private:
+  struct Conn {
+    std::uint64_t id = 0;
+    bool connected = false;
+    std::string request;  // until sent
+  };
+
+  void connected(int fd, Conn& c) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+      finish(fd, c, Result::couldnt_connect);
+      return;
+    }
+    // A request this small always fits the empty send buffer of a new connection.
+    const ssize_t n = ::send(fd, c.request.data(), c.request.size(), MSG_NOSIGNAL);
+    if (n != static_cast<ssize_t>(c.request.size())) {
+      finish(fd, c, Result::send_error);
+      return;
+    }
+    c.connected = true;
+    std::string().swap(c.request);
+    watch(fd, kPollIn);
+  }
+
+  void finish(int fd, Conn& c, Result r) {
+    fd_by_id_.erase(c.id);
+    close_socket(fd);
+    end(c.id, r);
+  }
+  void end(std::uint64_t, Result r) {
+    ++stats_.by_result[static_cast<std::size_t>(r)];
+    ++stats_.transfers_done;
+    done_.push_back(r);
+  }
+  int watch(int fd, int what) {
+    ++stats_.socket_callbacks;
+    return loop_.watch(fd, what);
+  }
+  void close_socket(int fd) {
+    ++stats_.socket_callbacks;
+    loop_.watch(fd, kPollRemove);  // before close: the fd number may come back at once
+    ::close(fd);
+  }
+
+  Loop& loop_;
+  std::vector<Conn> conns_;  // by fd
+  std::unordered_map<std::uint64_t, int> fd_by_id_;  // open sockets by transfer id
+  std::deque<Result> done_;
+  std::uint64_t last_id_ = 0;
+  MultiStats stats_;
+  char buffer_[16384];
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_floor_engine(Loop& loop) {
+  return std::make_unique<FloorEngine>(loop);
+}
+
+}  // namespace msb::cli

@@ -1,0 +1,199 @@
+// Debian's libcurl driven through its multi_socket API on msbench's own Loop: the library
+// this design comes from, measured on the same connections, backend and histogram.
+//  - CURLMOPT_SOCKETFUNCTION lands in Loop::watch() (CURL_POLL_* and msbench's kPoll* have
+//    the same values, as have CURL_CSELECT_* and kEvent*), CURLMOPT_TIMERFUNCTION in
+//    Loop::set_timer(); curl_multi_assign() marks each socket the first time it is seen,
+//    which is how sockets() counts them without a table of its own.
+//  - The per-call histogram times curl_multi_socket_action() exactly as Multi times its own
+//    socket_action(); curl_multi_info_read() runs outside the timed call, as info_read().
+//  - No timeouts are set beyond libcurl's defaults, as msbench's transfers set none here.
+#include <curl/curl.h>
+#include <time.h>
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "engine.h"
+
+namespace msb::cli {
+
+namespace {
+
+static_assert(CURL_POLL_IN == kPollIn && CURL_POLL_OUT == kPollOut &&
+              CURL_POLL_INOUT == kPollInOut && CURL_POLL_REMOVE == kPollRemove);
+static_assert(CURL_CSELECT_IN == kEventIn && CURL_CSELECT_OUT == kEventOut &&
+              CURL_CSELECT_ERR == kEventErr);
+static_assert(CURL_SOCKET_TIMEOUT == kSocketTimeout);
+
+std::int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// libcurl's result as msbench's closest code; the comparison runs only expect `ok`, and a
+// code with no counterpart shows up as bad_response rather than being dropped.
+Result from_curl(CURLcode c) {
+  switch (c) {
+    case CURLE_OK: return Result::ok;
+    case CURLE_URL_MALFORMAT: return Result::url_malformed;
+    case CURLE_UNSUPPORTED_PROTOCOL: return Result::unsupported_protocol;
+    case CURLE_COULDNT_RESOLVE_HOST: return Result::couldnt_resolve;
+    case CURLE_COULDNT_CONNECT: return Result::couldnt_connect;
+    case CURLE_OPERATION_TIMEDOUT: return Result::timed_out;
+    case CURLE_SEND_ERROR: return Result::send_error;
+    case CURLE_RECV_ERROR: return Result::recv_error;
+    case CURLE_GOT_NOTHING: return Result::empty_reply;
+    case CURLE_PARTIAL_FILE: return Result::partial_body;
+    case CURLE_WEIRD_SERVER_REPLY: return Result::bad_status_line;
+    case CURLE_OUT_OF_MEMORY: return Result::out_of_memory;
+    default: return Result::bad_response;
+  }
+}
+
+class CurlGlobal {
+ public:
+  CurlGlobal() {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw std::runtime_error("libcurl: curl_global_init failed");
+    }
+  }
+  ~CurlGlobal() { curl_global_cleanup(); }
+};
+
+class LibcurlEngine final : public Engine, public LoopTarget {
+ public:
+  LibcurlEngine(Loop& loop, std::string dns_server)
+      : loop_(loop), dns_server_(std::move(dns_server)), multi_(curl_multi_init()) {
+    if (!multi_) throw std::runtime_error("libcurl: curl_multi_init failed");
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &LibcurlEngine::on_socket_fn);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &LibcurlEngine::on_timer_fn);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    loop_.attach(this);
+    stats_.by_result.assign(kResultCount, 0);
+    stats_.sockindex.variant = "libcurl";
+    stats_.timers.variant = "libcurl";
+  }
+  ~LibcurlEngine() override {
+    for (auto& [id, easy] : easies_) {
+      curl_multi_remove_handle(multi_, easy);
+      curl_easy_cleanup(easy);
+    }
+    curl_multi_cleanup(multi_);
+  }
+
+  std::uint64_t add(const std::string& url) override {
+    CURL* easy = curl_easy_init();
+    if (!easy) throw std::runtime_error("libcurl: curl_easy_init failed");
+    const std::uint64_t id = ++last_id_;
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, reinterpret_cast<void*>(id));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &LibcurlEngine::discard);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");  // never an environment proxy: loopback only
+    if (!dns_server_.empty() &&
+        curl_easy_setopt(easy, CURLOPT_DNS_SERVERS, dns_server_.c_str()) != CURLE_OK) {
+      curl_easy_cleanup(easy);
+      throw std::runtime_error("engine 'libcurl': this libcurl cannot use a given DNS server "
+                               "(CURLOPT_DNS_SERVERS needs a c-ares build): run with names = 0");
+    }
+    if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
+      curl_easy_cleanup(easy);
+      throw std::runtime_error("libcurl: curl_multi_add_handle failed");
+    }
+    easies_.emplace(id, easy);
+    ++stats_.transfers_added;
+    return id;
+  }
+
+  bool remove(std::uint64_t id) override {
+    auto it = easies_.find(id);
+    if (it == easies_.end()) return false;
+    curl_multi_remove_handle(multi_, it->second);
+    curl_easy_cleanup(it->second);
+    easies_.erase(it);
+    ++stats_.transfers_removed;
+    return true;
+  }
+
+  std::optional<Result> next_done() override {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* easy = msg->easy_handle;
+      const CURLcode code = msg->data.result;
+      void* priv = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+      curl_multi_remove_handle(multi_, easy);
+      curl_easy_cleanup(easy);
+      easies_.erase(reinterpret_cast<std::uint64_t>(priv));
+      const Result r = from_curl(code);
+      ++stats_.by_result[static_cast<std::size_t>(r)];
+      ++stats_.transfers_done;
+      return r;
+    }
+    return std::nullopt;
+  }
+
+  std::size_t sockets() const override { return sockets_; }
+  MultiStats stats() const override {
+    MultiStats s = stats_;
+    s.running = easies_.size();
+    return s;
+  }
+  void reset_timing_stats() override {
+    stats_.socket_action_socket_ns.reset();
+    stats_.socket_action_timer_ns.reset();
+  }
+
+  // LoopTarget: the loop's events, into curl_multi_socket_action.
+  void on_socket(int fd, int events) override { action(fd, events, stats_.socket_action_socket_ns); }
+  void on_timeout() override { action(CURL_SOCKET_TIMEOUT, 0, stats_.socket_action_timer_ns); }
+
+ private:
+  void action(curl_socket_t fd, int events, Histogram& h) {
+    int running = 0;
+    const std::int64_t t0 = now_ns();
+    curl_multi_socket_action(multi_, fd, events, &running);
+    h.record(static_cast<std::uint64_t>(now_ns() - t0));
+    ++stats_.socket_action_calls;
+  }
+
+  static int on_socket_fn(CURL*, curl_socket_t fd, int what, void* self_p, void* socketp) {
+    auto* self = static_cast<LibcurlEngine*>(self_p);
+    ++self->stats_.socket_callbacks;
+    if (what == CURL_POLL_REMOVE) {
+      if (socketp) --self->sockets_;
+    } else if (!socketp) {
+      curl_multi_assign(self->multi_, fd, self);  // seen: counted once until REMOVE
+      ++self->sockets_;
+      ++self->stats_.connections_opened;
+    }
+    return self->loop_.watch(fd, what);
+  }
+  static int on_timer_fn(CURLM*, long timeout_ms, void* self_p) {
+    auto* self = static_cast<LibcurlEngine*>(self_p);
+    ++self->stats_.timer_callbacks;
+    self->loop_.set_timer(timeout_ms);
+    return 0;
+  }
+  static std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
+
+  CurlGlobal global_;
+  Loop& loop_;
+  std::string dns_server_;
+  CURLM* multi_;
+  std::unordered_map<std::uint64_t, CURL*> easies_;  // running transfers by id
+  std::uint64_t last_id_ = 0;
+  std::size_t sockets_ = 0;
+  MultiStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server) {
+  return std::make_unique<LibcurlEngine>(loop, dns_server);
+}
+
+}  // namespace msb::cli

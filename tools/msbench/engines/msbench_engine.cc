@@ -1,0 +1,40 @@
+// msbench's own engine behind the runner's Engine interface: a thin pass-through.
+#include <stdexcept>
+
+#include "engine.h"
+
+namespace msb::cli {
+
+namespace {
+
+class MsbenchEngine final : public Engine {
+ public:
+  MsbenchEngine(Loop& loop, const MultiOptions& options) : multi_(loop.make_multi(options)) {}
+
+  std::uint64_t add(const std::string& url) override {
+    TransferSpec spec;
+    spec.url = url;
+    const AddResult added = multi_->add(spec);
+    if (!added) throw std::runtime_error("msbench engine: " + added.detail);
+    return added.id;
+  }
+  bool remove(std::uint64_t id) override { return multi_->remove(id); }
+  std::optional<Result> next_done() override {
+    if (auto d = multi_->info_read()) return d->result;
+    return std::nullopt;
+  }
+  std::size_t sockets() const override { return multi_->sockets(); }
+  MultiStats stats() const override { return multi_->stats(); }
+  void reset_timing_stats() override { multi_->reset_timing_stats(); }
+
+ private:
+  std::unique_ptr<Multi> multi_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_msbench_engine(Loop& loop, const MultiOptions& options) {
+  return std::make_unique<MsbenchEngine>(loop, options);
+}
+
+}  // namespace msb::cli
