@@ -102,6 +102,35 @@ TEST_P(Timeouts, ConnectionRefused) {
   EXPECT_EQ(d.os_error, ECONNREFUSED);
 }
 
+// A transfer that sets no total timeout still gets one (curl's default of none would let a
+// silent server hold it forever): its deadline is what the engine asks the loop to wait for.
+TEST(DefaultTimeout, ATransferWithoutATotalTimeoutGetsTheTenMinuteDefault) {
+  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::LoopDriver driver({}, "epoll");
+  TransferSpec spec;
+  spec.url = silent.url("/");
+  ASSERT_TRUE(driver.multi().add(spec));
+  // Until the request is out, the only deadline left is the total one.
+  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.loop().run_once(10);
+  const long ms = driver.multi().timeout();
+  EXPECT_GT(ms, kDefaultTotalTimeoutMs - 5000);
+  EXPECT_LE(ms, long{kDefaultTotalTimeoutMs});
+  EXPECT_EQ(kDefaultTotalTimeoutMs, 600000u);
+}
+
+// 0 still means none, for whoever wants curl's behaviour: no deadline is armed at all.
+TEST(DefaultTimeout, ZeroMeansNoTotalTimeout) {
+  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::LoopDriver driver({}, "epoll");
+  TransferSpec spec;
+  spec.url = silent.url("/");
+  spec.total_timeout_ms = 0;
+  ASSERT_TRUE(driver.multi().add(spec));
+  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.loop().run_once(10);
+  EXPECT_EQ(driver.multi().timeout(), -1);
+  EXPECT_EQ(driver.multi().stats().running, 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     BackendsTimers, Timeouts,
     ::testing::Combine(::testing::ValuesIn(test::all_backends()),

@@ -15,6 +15,15 @@
 
 namespace msb {
 
+namespace {
+// Linux 6.3's per-socket ephemeral port range; older glibc headers lack the name.
+#ifdef IP_LOCAL_PORT_RANGE
+constexpr int kIpLocalPortRange = IP_LOCAL_PORT_RANGE;
+#else
+constexpr int kIpLocalPortRange = 51;
+#endif
+}  // namespace
+
 using detail::kExpireConnect;
 using detail::kExpireLowSpeed;
 using detail::kExpireStart;
@@ -172,6 +181,14 @@ void Multi::Impl::connect_next(Transfer& t) {
     if (fd < 0) return finish(t, Result::socket_error, errno);
     const int one = 1;
     sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
+      const std::uint32_t range = (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
+      if (sys_.setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range, sizeof range) != 0) {
+        const int err = errno;
+        sys_.close(fd);
+        return finish(t, Result::socket_error, err);
+      }
+    }
     ++stats_.connections_opened;
     t.conn = std::make_unique<Connection>();
     t.conn->fd = fd;

@@ -18,6 +18,8 @@ enum class Method : std::uint8_t { get, head };
 // Receives body bytes as they arrive. Called from inside socket_action()/perform().
 using DataSink = std::function<void(TransferId id, const char* data, std::size_t len)>;
 
+inline constexpr std::uint32_t kDefaultTotalTimeoutMs = 10 * 60 * 1000;  // 10 minutes
+
 struct TransferSpec {
   std::string url;                   // http://host[:port][/path]; host may be [IPv6]
   Method method = Method::get;
@@ -25,9 +27,10 @@ struct TransferSpec {
   DataSink sink;                     // optional; without it body bytes are only counted
   void* user = nullptr;              // handed back in Done
 
-  // Timeouts in milliseconds; 0 means none.
+  // Timeouts in milliseconds; 0 means none. Unlike curl, the total timeout is not "none" by
+  // default: a silent server would hold the transfer (and its socket) forever.
   std::uint32_t connect_timeout_ms = 0;  // from start until the TCP handshake completes
-  std::uint32_t total_timeout_ms = 0;    // from start until the response is complete
+  std::uint32_t total_timeout_ms = kDefaultTotalTimeoutMs;  // start until response complete
   // Low-speed limit: fail when fewer than low_speed_limit bytes/s arrive, averaged over each
   // window of low_speed_time_ms (curl's CURLOPT_LOW_SPEED_LIMIT/TIME). 0 disables.
   std::uint32_t low_speed_limit = 0;
