@@ -72,6 +72,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   install_signal_handlers();
   const bool tty = isatty(STDERR_FILENO);
   bool accounted = true;
+  std::vector<std::string> missed;  // [expect] lines a run did not meet
   for (const auto& sc : scenarios) {
     std::vector<msb::cli::RunResult> results;
     for (std::size_t i = 0; i < sc.runs.size() && !g_stop; ++i) {
@@ -83,6 +84,11 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
                              cfg.backend, cfg.sockindex, cfg.connections);
       results.push_back(msb::cli::run_one(cfg, g_stop, ro));
       if (!results.back().accounting_holds()) accounted = false;
+      if (!g_stop) {
+        for (const auto& miss : msb::cli::missed_expectations(sc.expect, results.back())) {
+          missed.push_back(fmt::format("run {}: {}", i + 1, miss));
+        }
+      }
     }
     if (results.size() == 1) {
       msb::cli::print_summary(results[0], stdout);
@@ -103,6 +109,8 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
     std::fprintf(stderr, "msbench: accounting mismatch: transfers started != ended + running\n");
     return 1;
   }
+  for (const auto& m : missed) std::fprintf(stderr, "msbench: %s\n", m.c_str());
+  if (!missed.empty()) return 1;
   return 0;
 }
 

@@ -68,13 +68,15 @@ RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts) {
   m.loop = LoopStats();
   m.added = m.open_at_measure = m.still_running = 0;
   m.ended_by_result.assign(parts[0].ended_by_result.size(), 0);
+  m.time_to_end_ns.clear();
   m.ramp_s = m.measured_s = m.cpu_user_s = m.cpu_sys_s = 0;
   m.rss_before_kb = m.rss_open_kb = 0;
   m.interrupted = false;
   m.series.clear();
   for (const RunResult& p : parts) {
-    if (p.config.backend != m.config.backend || p.config.sockindex != m.config.sockindex) {
-      throw std::invalid_argument("merge: results of different runs (backend or sockindex differ)");
+    if (p.config.backend != m.config.backend || p.config.sockindex != m.config.sockindex ||
+        p.config.engine != m.config.engine) {
+      throw std::invalid_argument("merge: results of different runs (engine, backend or sockindex differ)");
     }
     m.workers += p.workers;
     merge_engine(m.engine, p.engine);
@@ -87,6 +89,7 @@ RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts) {
     m.open_at_measure += p.open_at_measure;
     m.still_running += p.still_running;
     add_vectors(m.ended_by_result, p.ended_by_result);
+    for (const auto& [code, h] : p.time_to_end_ns) m.time_to_end_ns[code].merge(h);
     m.ramp_s = std::max(m.ramp_s, p.ramp_s);
     m.measured_s = std::max(m.measured_s, p.measured_s);
     m.cpu_user_s += p.cpu_user_s;

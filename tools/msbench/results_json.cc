@@ -86,12 +86,22 @@ json run_json(const RunResult& r) {
   }
   json workers = json::array();
   for (const RunResult& w : r.per_worker) workers.push_back(run_json(w));
+  json time_to_end = json::object();
+  for (const auto& [code, h] : r.time_to_end_ns) {
+    time_to_end[result_name(static_cast<Result>(code))] = histogram_json(h);
+  }
   return {
       {"config",
        {{"target", c.target},
         {"addresses", c.addresses},
         {"ports", c.ports},
         {"fault", c.fault},
+        {"total_timeout_ms", c.total_timeout_ms},
+        {"connect_timeout_ms", c.connect_timeout_ms},
+        {"low_speed_limit", c.low_speed_limit},
+        {"low_speed_time_ms", c.low_speed_time_ms},
+        {"local_ports", c.local_ports},
+        {"fd_limit", c.fd_limit},
         {"names", c.names},
         {"dns_timeout_ms", c.dns_timeout_ms},
         {"fault_fraction", c.fault_fraction},
@@ -122,6 +132,7 @@ json run_json(const RunResult& r) {
         {"ended_total", ended_total},
         {"still_running", r.still_running},
         {"holds", r.accounting_holds()}}},
+      {"time_to_end_us", time_to_end},  // by result: how long each outcome took to surface
       {"phases", {{"ramp_s", r.ramp_s}, {"measured_s", r.measured_s}}},
       // socket_action/perform calls cover the measured phase; transfers, connections and
       // DNS counts cover the whole run (lookups happen during ramp-up).
@@ -238,6 +249,13 @@ RunResult run_from_json(const json& j) {
   k.addresses = get<int>(c, "addresses");
   k.ports = get<int>(c, "ports");
   k.fault = get<std::string>(c, "fault");
+  // Absent from files written before fault scenarios: the defaults.
+  k.total_timeout_ms = c.value("total_timeout_ms", 0u);
+  k.connect_timeout_ms = c.value("connect_timeout_ms", 0u);
+  k.low_speed_limit = c.value("low_speed_limit", 0u);
+  k.low_speed_time_ms = c.value("low_speed_time_ms", 0u);
+  k.local_ports = c.value("local_ports", 0);
+  k.fd_limit = c.value("fd_limit", 0);
   k.names = get<int>(c, "names");
   k.dns_timeout_ms = get<std::uint32_t>(c, "dns_timeout_ms");
   k.fault_fraction = get<double>(c, "fault_fraction");
@@ -275,6 +293,14 @@ RunResult run_from_json(const json& j) {
   r.ended_by_result.assign(kResultCount, 0);
   for (int i = 0; i < kResultCount; ++i) {
     r.ended_by_result[i] = get<std::uint64_t>(field(acc, "ended"), result_name(static_cast<Result>(i)));
+  }
+  if (j.contains("time_to_end_us")) {  // absent before fault scenarios
+    for (int i = 0; i < kResultCount; ++i) {
+      const char* name = result_name(static_cast<Result>(i));
+      if (j["time_to_end_us"].contains(name)) {
+        r.time_to_end_ns[i] = histogram_from_json(j["time_to_end_us"][name]);
+      }
+    }
   }
   r.ramp_s = get<double>(field(j, "phases"), "ramp_s");
   r.measured_s = get<double>(field(j, "phases"), "measured_s");

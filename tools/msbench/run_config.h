@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,16 @@ struct RunConfig {
   std::uint32_t dns_timeout_ms = 5000;
   std::string fault = "none";     // builtin: misbehaviour for fault_fraction of connections
   double fault_fraction = 0;
+  // Per-transfer limits. total_timeout_ms 0: long enough never to cut a run short (the
+  // ramp-up cap + warm-up + duration + 60 s), so a silent server still cannot hold a
+  // transfer past its run.
+  std::uint32_t total_timeout_ms = 0;
+  std::uint32_t connect_timeout_ms = 0;   // 0: none
+  std::uint32_t low_speed_limit = 0;      // bytes/s; 0: off
+  std::uint32_t low_speed_time_ms = 0;
+  int fd_limit = 0;               // >0: each worker's open-files limit (EMFILE); 0: the most
+  int local_ports = 0;            // >0: each worker connects from only this many local ports
+                                  // (port exhaustion, EADDRNOTAVAIL); 0: the system's range
   std::uint64_t seed = 1;         // picks which connections are active or faulty
   int workers = 0;                // client processes; 0: as many as the fd limit requires
   int repetition = 0;             // which repetition of its sweep point this run is
@@ -58,6 +69,7 @@ struct RunResult {
   std::uint64_t open_at_measure = 0;       // sockets watched when measuring began
   std::uint64_t still_running = 0;         // removed at teardown (the duration ended)
   std::vector<std::uint64_t> ended_by_result;  // transfers that ended, by Result
+  std::map<int, Histogram> time_to_end_ns;     // by Result: from add() to the end (whole run)
   double ramp_s = 0, measured_s = 0;
   double cpu_user_s = 0, cpu_sys_s = 0;    // during the measured phase
   long rss_before_kb = 0, rss_open_kb = 0; // before adding, and with all connections open

@@ -93,9 +93,10 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
   // Servers first (forked while this process has no threads), one per worker; and for
   // runs by name, one DNS server that knows every name.
   std::unique_ptr<server::Dnsmasq> dns;
-  if (config.target == "builtin" && config.names > 0) {
+  const bool dns_answers_faults = config.fault == "nxdomain" || config.fault == "dns_refused";
+  if (config.target == "builtin" && (config.names > 0 || dns_answers_faults)) {
     std::vector<std::pair<std::string, std::string>> records;
-    for (int k = 0; k < config.names; ++k) {
+    for (int k = 0; k < std::max(config.names, 1); ++k) {
       records.emplace_back("n" + std::to_string(k) + ".msb.test",
                            "127.0.0." + std::to_string(1 + k % config.addresses));
     }

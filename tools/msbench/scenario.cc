@@ -61,6 +61,12 @@ const std::string& as_str(const Value& v) { return std::get<std::string>(v); }
 
 constexpr double kMaxInt = 1e15;
 
+// Builtin faults; each scenario in scenarios/faults/ drives one and says what it must end as.
+const std::vector<std::string> kFaults = {
+    "none", "refused", "reset", "reset_mid_body", "close_no_reply", "close_in_headers",
+    "close_early", "garbage", "huge_headers", "stall", "silent", "noread", "drip_chunked",
+    "nxdomain", "dns_refused", "dns_silent"};
+
 const std::vector<KeySpec>& key_specs() {
   static const std::vector<KeySpec> keys = {
       {"target", Kind::string, 0, 0, {}, [](RunConfig& c, const Value& v) { c.target = as_str(v); },
@@ -105,10 +111,22 @@ const std::vector<KeySpec>& key_specs() {
        "builtin: connect by this many distinct host names, resolved by c-ares against a dnsmasq the runner starts (0: by address)"},
       {"dns_timeout_ms", Kind::integer, 1, 600000, {}, [](RunConfig& c, const Value& v) { c.dns_timeout_ms = std::uint32_t(as_int(v)); },
        "per-lookup DNS timeout"},
-      {"fault", Kind::string, 0, 0, {"none", "reset", "close_early", "garbage", "stall"}, [](RunConfig& c, const Value& v) { c.fault = as_str(v); },
+      {"fault", Kind::string, 0, 0, kFaults, [](RunConfig& c, const Value& v) { c.fault = as_str(v); },
        "builtin: how the server misbehaves towards fault_fraction of the connections"},
       {"fault_fraction", Kind::number, 0, 1, {}, [](RunConfig& c, const Value& v) { c.fault_fraction = as_num(v); },
        "share of connections that get the fault"},
+      {"total_timeout_ms", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.total_timeout_ms = std::uint32_t(as_int(v)); },
+       "per-transfer total timeout (0: just longer than the run, so none ever hangs)"},
+      {"connect_timeout_ms", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.connect_timeout_ms = std::uint32_t(as_int(v)); },
+       "per-transfer connect timeout (0: none)"},
+      {"low_speed_limit", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.low_speed_limit = std::uint32_t(as_int(v)); },
+       "bytes/s below which a transfer fails, averaged over low_speed_time_ms (0: off)"},
+      {"low_speed_time_ms", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.low_speed_time_ms = std::uint32_t(as_int(v)); },
+       "the low-speed window"},
+      {"fd_limit", Kind::integer, 0, 1'000'000, {}, [](RunConfig& c, const Value& v) { c.fd_limit = int(as_int(v)); },
+       "each worker's open-files limit, to run out of descriptors on purpose (EMFILE); 0: as high as allowed"},
+      {"local_ports", Kind::integer, 0, 1000, {}, [](RunConfig& c, const Value& v) { c.local_ports = int(as_int(v)); },
+       "connect from only this many local ports per worker (port exhaustion: EADDRNOTAVAIL); 0: the system's range"},
       {"seed", Kind::integer, 0, kMaxInt, {}, [](RunConfig& c, const Value& v) { c.seed = std::uint64_t(as_int(v)); },
        "seeds which connections are active or faulty"},
       {"workers", Kind::integer, 0, 1024, {}, [](RunConfig& c, const Value& v) { c.workers = int(as_int(v)); },
@@ -118,7 +136,9 @@ const std::vector<KeySpec>& key_specs() {
 }
 
 // Scenario-level keys that are not swept.
-const std::vector<std::string> kMetaKeys = {"name", "output", "repetitions", "description"};
+const std::vector<std::string> kMetaKeys = {"name", "output", "repetitions", "description", "expect"};
+
+
 
 const KeySpec* find_key(const std::string& name) {
   for (const auto& k : key_specs()) {
@@ -201,6 +221,32 @@ std::string where(const std::string& file, const toml::node& n) {
   return file + ":" + std::to_string(n.source().begin.line);
 }
 
+// The [expect] table (see expect.h).
+std::vector<Expectation> read_expect(const toml::node& node, const std::string& file) {
+  const toml::table* t = node.as_table();
+  if (!t) fail(Origin{where(file, node), "expect"}, "expected a table of result = count");
+  std::vector<Expectation> out;
+  for (auto&& [k, v] : *t) {
+    const std::string key(k.str());
+    const Origin o{where(file, v), "expect." + key};
+    bool known = key == "still_running";
+    for (int i = 0; i < kResultCount && !known; ++i) known = key == result_name(static_cast<Result>(i));
+    if (!known) fail(o, "not a result code (see `msbench keys`) or still_running");
+    Expectation e;
+    e.what = key;
+    e.where = o.where;
+    if (auto n = v.value_exact<std::int64_t>(); n && *n >= 0) {
+      e.count = static_cast<std::uint64_t>(*n);
+    } else if (auto s = v.value_exact<std::string>(); s && (*s == "all" || *s == "some" || *s == "none")) {
+      e.kind = *s == "all" ? Expectation::Kind::all : *s == "some" ? Expectation::Kind::some : Expectation::Kind::none;
+    } else {
+      fail(o, "expected a count >= 0, \"all\", \"some\" or \"none\"");
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
 struct Setting {
   const KeySpec* spec;
   std::vector<Value> values;  // one, or the list to sweep
@@ -275,6 +321,18 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
       if (key == "name") sc.name = *s;
       if (key == "output") sc.output = *s;
       if (key == "description") sc.resolved["description"] = *s;
+      continue;
+    }
+    if (key == "expect") {
+      sc.expect = read_expect(node, file);
+      nlohmann::json& j = sc.resolved["expect"];
+      j = nlohmann::json::object();
+      for (const auto& e : sc.expect) {
+        using K = Expectation::Kind;
+        j[e.what] = e.kind == K::exact ? nlohmann::json(e.count)
+                    : e.kind == K::all ? nlohmann::json("all")
+                    : e.kind == K::some ? nlohmann::json("some") : nlohmann::json("none");
+      }
       continue;
     }
     if (key == "repetitions") {

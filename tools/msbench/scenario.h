@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "run_config.h"
 
 namespace msb::cli {
@@ -28,6 +29,7 @@ struct Scenario {
   std::vector<std::string> swept;  // keys given as lists
   std::vector<RunConfig> runs;     // the sweep's product, repetitions innermost
   nlohmann::json resolved;         // every key's value (lists as lists), after --set
+  std::vector<Expectation> expect; // the [expect] table: how every run's transfers must end
 };
 
 struct ScenarioKey {

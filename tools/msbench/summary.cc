@@ -54,6 +54,12 @@ void print_summary(const RunResult& r, std::FILE* out) {
   }
   fmt::print(out, "{} still running at the end  [{}]\n", r.still_running,
              r.accounting_holds() ? "accounted" : "ACCOUNTING MISMATCH");
+  for (const auto& [code, h] : r.time_to_end_ns) {
+    if (code == static_cast<int>(Result::ok) || h.count() == 0) continue;
+    fmt::print(out, "  {:<22} surfaced after {:.1f} ms (p50), {:.1f} ms (max)\n",
+               result_name(static_cast<Result>(code)), double(h.quantile(0.5)) / 1e6,
+               double(h.max()) / 1e6);
+  }
 }
 
 }  // namespace msb::cli

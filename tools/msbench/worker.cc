@@ -10,6 +10,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "closed_port.h"
+#include "dns_server.h"
 #include "engine.h"
 #include "server_process.h"
 
@@ -64,9 +66,16 @@ bool RunResult::accounting_holds() const {
 
 namespace {
 
+constexpr double kRampCapS = 120;  // ramp-up ends after this even if connections are missing
+constexpr std::size_t kNoreadPadding = 24 << 20;
+
+// Faults that are the DNS's, not the trickle server's.
+bool dns_fault(const std::string& f) { return f == "nxdomain" || f == "dns_refused" || f == "dns_silent"; }
+
 // The path a builtin connection asks for: idle, a trickle, or a fault.
 std::string path_for(const RunConfig& c, bool active, bool faulty) {
-  if (faulty) return "/fault/" + c.fault;
+  if (faulty && c.fault == "silent") return "/silent";
+  if (faulty && !dns_fault(c.fault) && c.fault != "refused") return "/fault/" + c.fault;
   if (active) {
     return "/trickle/1000000000000/" + std::to_string(c.trickle_interval_ms) + "/" +
            std::to_string(c.trickle_bytes);
@@ -83,7 +92,14 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   r.config = config;
   r.config.connections = plan.connections;  // this worker's share: shares add up on merge
   const long limit = server::raise_fd_limit();
-  if (plan.connections + 64 > limit) {
+  if (config.fd_limit > 0) {
+    // Fewer descriptors than connections on purpose: the transfers without one must end
+    // socket_error (EMFILE) at once while the others run, and nothing may spin.
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, static_cast<rlim_t>(config.fd_limit));
+    setrlimit(RLIMIT_NOFILE, &rl);
+  } else if (plan.connections + 64 > limit) {
     throw std::runtime_error("worker: " + std::to_string(plan.connections) +
                              " connections need more open files than one process may have (" +
                              std::to_string(limit) + ")");
@@ -100,7 +116,24 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   opt.instrument = config.instrument;
   opt.dns_servers = plan.dns_server;
   opt.dns_timeout_ms = config.dns_timeout_ms;
-  auto engine = make_engine(config.engine, *loop, opt, plan.dns_server);
+  // Faults the worker makes itself: a port that refuses (bound, never listening), and a
+  // DNS server that never answers.
+  std::unique_ptr<server::ClosedPort> refusing;
+  if (config.fault == "refused") refusing = std::make_unique<server::ClosedPort>();
+  std::unique_ptr<server::SilentDns> silent_dns;
+  if (config.fault == "dns_silent") {
+    if (config.fault_fraction < 1.0) {
+      throw std::runtime_error("fault dns_silent mutes the one DNS server: it needs fault_fraction = 1");
+    }
+    silent_dns = std::make_unique<server::SilentDns>();
+    opt.dns_servers = silent_dns->server();
+  }
+  if (config.local_ports > 0) {
+    // A range of its own per worker, inside the default ephemeral range (32768-60999).
+    opt.local_port_first = static_cast<std::uint16_t>(40000 + 1000 * (plan.index % 20));
+    opt.local_port_last = static_cast<std::uint16_t>(opt.local_port_first + config.local_ports - 1);
+  }
+  auto engine = make_engine(config.engine, *loop, opt, opt.dns_servers);
 
   // Which connections are active or faulty: a seeded choice, the same for every run of
   // this seed. Each worker draws from its own stream.
@@ -111,6 +144,16 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     if (!builtin) return config.target;
     const bool faulty = config.fault != "none" && coin(rng) < config.fault_fraction;
     const bool active = !faulty && coin(rng) < config.active_fraction;
+    if (faulty && refusing) return "http://127.0.0.1:" + std::to_string(refusing->port()) + "/";
+    if (faulty && dns_fault(config.fault)) {
+      // NXDOMAIN: a name in the DNS server's own domain that it does not have; REFUSED: a
+      // name outside it (it forwards nowhere); silence: all lookups go to a mute server.
+      const int port = plan.ports_by_address[0][0];
+      const std::string name = config.fault == "nxdomain"      ? "missing" + std::to_string(i) + ".msb.test"
+                               : config.fault == "dns_refused" ? "n" + std::to_string(i) + ".elsewhere.example"
+                                                               : "n0.msb.test";
+      return "http://" + name + ":" + std::to_string(port) + "/idle";
+    }
     if (config.names > 0) {
       // Names spread over all workers; name k lives at address k % addresses.
       const std::size_t k = (i * static_cast<std::size_t>(plan.count) + static_cast<std::size_t>(plan.index)) %
@@ -128,9 +171,11 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   r.ended_by_result.assign(kResultCount, 0);
   std::uint64_t ended_ok = 0, ended_failed = 0;
   auto drain = [&] {
-    while (auto result = engine->next_done()) {
-      ++r.ended_by_result[static_cast<int>(*result)];
-      ++(*result == Result::ok ? ended_ok : ended_failed);
+    while (auto ended = engine->next_done()) {
+      ++r.ended_by_result[static_cast<int>(ended->result)];
+      r.time_to_end_ns[static_cast<int>(ended->result)].record(
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, ended->total_us)) * 1000);
+      ++(ended->result == Result::ok ? ended_ok : ended_failed);
     }
   };
 
@@ -170,6 +215,10 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     tick();
   };
 
+  const std::uint32_t total_timeout_ms =
+      config.total_timeout_ms
+          ? config.total_timeout_ms
+          : static_cast<std::uint32_t>((kRampCapS + config.warmup_s + config.duration_s + 60) * 1000);
   r.rss_before_kb = rss_kb();
   set_phase("ramp-up");
   const auto ramp_start = Clock::now();
@@ -180,7 +229,19 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
     // A bounded batch per iteration: when connect() itself turns slow (the kernel's port
     // search near a million sockets), stop requests and the ramp limit are still seen.
     const std::size_t batch_end = std::min(due, ids.size() + 256);
-    while (ids.size() < batch_end) ids.push_back(engine->add(next_url(ids.size())));
+    while (ids.size() < batch_end) {
+      TransferSpec spec;
+      spec.url = next_url(ids.size());
+      spec.total_timeout_ms = total_timeout_ms;
+      spec.connect_timeout_ms = config.connect_timeout_ms;
+      spec.low_speed_limit = config.low_speed_limit;
+      spec.low_speed_time_ms = config.low_speed_time_ms;
+      if (spec.url.find("/fault/noread") != std::string::npos) {
+        // Larger than loopback's socket buffers on both sides, so the send blocks.
+        spec.headers.push_back("X-Padding: " + std::string(kNoreadPadding, 'p'));
+      }
+      ids.push_back(engine->add(spec));
+    }
     loop->run_once(10);
     drain();
     tick();
@@ -188,7 +249,7 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
         engine->sockets() + (ended_ok + ended_failed) >= ids.size()) {
       break;
     }
-    if (seconds_since(ramp_start) > 120) break;
+    if (seconds_since(ramp_start) > kRampCapS) break;
   }
   r.added = ids.size();
   r.ramp_s = seconds_since(ramp_start);
@@ -197,6 +258,8 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   const auto run_for = [&](double seconds) {
     const auto start = Clock::now();
     while (!stop && seconds_since(start) < seconds) {
+      // Nothing left to measure once every transfer has ended (a fault scenario's usual end).
+      if (ended_ok + ended_failed >= ids.size()) break;
       loop->run_once(50);
       drain();
       tick();

@@ -47,6 +47,8 @@ struct Conn {
   std::uint64_t body_pos = 0;
   std::uint32_t interval_ms = 0;
   std::uint32_t chunk = 1;
+  std::string drip;          // bytes sent one per interval_ms (drip_chunked)
+  std::size_t drip_off = 0;
 };
 
 struct TimerEntry {
@@ -237,6 +239,29 @@ struct TrickleServer::Impl {
     } else if (path == "/fault/stall") {
       c.out += "HTTP/1.1 200 OK\r\nX-Stall: ";
       c.body_left = 1;  // never sent: the response never completes
+    } else if (path == "/fault/reset_mid_body") {
+      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+      c.body_left = 10;
+      append_body(c, 10);
+      c.reset = true;
+      c.close_after = true;
+    } else if (path == "/fault/close_no_reply") {
+      c.close_after = true;
+    } else if (path == "/fault/close_in_headers") {
+      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Half: ";
+      c.close_after = true;
+    } else if (path == "/fault/huge_headers") {
+      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
+      for (int i = 0; i < 1024; ++i) c.out += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+      c.out += "\r\n";
+      c.close_after = true;
+    } else if (path == "/fault/drip_chunked") {
+      c.out += "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + conn_hdr + "\r\n";
+      c.drip = "5\r\nhello\r\n1;ext=1\r\n!\r\na\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n";
+      c.drip_off = 0;
+      c.interval_ms = 2;
+      c.body_left = 1;  // busy until the drip is out (cleared by on_timer)
+      timers.push({now_ms() + c.interval_ms, c.fd, c.generation});
     } else if (path == "/silent") {
       c.silent = true;
       return;
@@ -285,6 +310,11 @@ struct TrickleServer::Impl {
     if (n < 0) return;
     if (c.silent) return;  // reads and drops, forever
     c.in.append(buf, static_cast<std::size_t>(n));
+    if (c.in.rfind("GET /fault/noread ", 0) == 0) {
+      // Stop reading: leave the rest in the kernel, so the client's send buffer fills.
+      set_events(c, 0);
+      return;
+    }
     if (c.in.size() > 64 * 1024) return close_conn(c.fd);
     handle_requests(c);
   }
@@ -293,6 +323,17 @@ struct TrickleServer::Impl {
     if (te.fd < 0 || static_cast<std::size_t>(te.fd) >= conns.size()) return;
     Conn* c = conns[te.fd].get();
     if (!c || c->generation != te.generation || c->body_left == 0) return;
+    if (!c->drip.empty()) {
+      c->out.push_back(c->drip[c->drip_off++]);
+      if (c->drip_off < c->drip.size()) {
+        timers.push({now_ms() + c->interval_ms, c->fd, c->generation});
+      } else {
+        c->drip.clear();
+        c->body_left = 0;
+      }
+      flush(*c);
+      return;
+    }
     append_body(*c, std::min<std::uint64_t>(c->chunk, c->body_left));
     if (c->body_left) timers.push({now_ms() + c->interval_ms, c->fd, c->generation});
     flush(*c);

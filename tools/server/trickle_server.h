@@ -13,6 +13,13 @@
 //   /fault/close_early       promises 1000 bytes, sends 10, closes
 //   /fault/garbage           answers "GARBAGE" instead of a status line, closes
 //   /fault/stall             sends half a header line, then nothing
+//   /fault/reset_mid_body    promises 1000 bytes, sends 10, resets (RST)
+//   /fault/close_no_reply    reads the request, closes without a byte
+//   /fault/close_in_headers  sends half the headers, closes
+//   /fault/huge_headers      a 200 whose headers run past 1 MiB
+//   /fault/drip_chunked      a chunked body whose framing arrives one byte every 2 ms
+//   /fault/noread            stops reading once it has seen the request line: a large
+//                            request then fills the socket buffers and blocks the sender
 // HEAD gets the headers only. Connections are kept alive unless the client says close.
 // Body byte i is 'a' + i % 26, so a client can check content, not only length.
 #pragma once

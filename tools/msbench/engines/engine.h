@@ -22,16 +22,24 @@
 
 namespace msb::cli {
 
+// An ended transfer, as info_read() reports it.
+struct Ended {
+  Result result = Result::ok;
+  std::int64_t total_us = 0;  // from add() to the end: how long the outcome took to surface
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
-  // Starts one transfer: a connection requesting `url`. Throws std::runtime_error when the
-  // engine refuses the request itself (a bad URL); failures on the wire end as results.
-  virtual std::uint64_t add(const std::string& url) = 0;
+  // Starts one transfer: a connection requesting spec.url, with spec's headers and (for
+  // the engines that keep time; the floor keeps none) its timeouts. Throws
+  // std::runtime_error when the engine refuses the request itself (a bad URL); failures on
+  // the wire end as results.
+  virtual std::uint64_t add(const TransferSpec& spec) = 0;
   // Ends a transfer still running (teardown); false if it had already ended.
   virtual bool remove(std::uint64_t id) = 0;
-  // The next ended transfer's result, as info_read() gives it.
-  virtual std::optional<Result> next_done() = 0;
+  // The next ended transfer, as info_read() gives it.
+  virtual std::optional<Ended> next_done() = 0;
   virtual std::size_t sockets() const = 0;  // sockets watched now
   virtual MultiStats stats() const = 0;
   virtual void reset_timing_stats() = 0;    // phase change: empty the per-call histograms

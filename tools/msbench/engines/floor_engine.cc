@@ -35,7 +35,7 @@ struct Target {
 };
 
 // "http://A.B.C.D:PORT/path" -> address and request; throws on anything else.
-Target parse_target(const std::string& url) {
+Target parse_target(const std::string& url, const std::vector<std::string>& headers) {
   const std::string scheme = "http://";
   if (url.rfind(scheme, 0) != 0) throw std::runtime_error("floor engine: not http://: " + url);
   const auto slash = url.find('/', scheme.size());
@@ -52,7 +52,9 @@ Target parse_target(const std::string& url) {
     throw std::runtime_error("floor engine: connects to IPv4 literals only, not '" + host +
                              "' (run with names = 0)");
   }
-  t.request = "GET " + path + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+  t.request = "GET " + path + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  for (const auto& h : headers) t.request += h + "\r\n";
+  t.request += "\r\n";
   return t;
 }
 
@@ -68,30 +70,31 @@ class FloorEngine final : public Engine, public LoopTarget {
     for (auto& [id, fd] : fd_by_id_) close_socket(fd);
   }
 
-  std::uint64_t add(const std::string& url) override {
-    const Target t = parse_target(url);
+  std::uint64_t add(const TransferSpec& spec) override {
+    const Target t = parse_target(spec.url, spec.headers);
     const std::uint64_t id = ++last_id_;
     ++stats_.transfers_added;
+    const std::int64_t start = now_ns();
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      end(id, Result::socket_error);
+      end(start, Result::socket_error);
       return id;
     }
     ++stats_.connections_opened;
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), sizeof t.addr) != 0 &&
         errno != EINPROGRESS) {
       ::close(fd);
-      end(id, Result::couldnt_connect);
+      end(start, Result::couldnt_connect);
       return id;
     }
     const auto i = static_cast<std::size_t>(fd);
     if (i >= conns_.size()) conns_.resize(i + 1);
     if (watch(fd, kPollOut) != 0) {  // select() past FD_SETSIZE
       ::close(fd);
-      end(id, Result::watch_failed);
+      end(start, Result::watch_failed);
       return id;
     }
-    conns_[i] = Conn{id, false, t.request};
+    conns_[i] = Conn{id, start, false, t.request};
     fd_by_id_.emplace(id, fd);
     return id;
   }
@@ -105,9 +108,9 @@ class FloorEngine final : public Engine, public LoopTarget {
     return true;
   }
 
-  std::optional<Result> next_done() override {
+  std::optional<Ended> next_done() override {
     if (done_.empty()) return std::nullopt;
-    const Result r = done_.front();
+    const Ended r = done_.front();
     done_.pop_front();
     return r;
   }
@@ -144,6 +147,7 @@ class FloorEngine final : public Engine, public LoopTarget {
  private:
   struct Conn {
     std::uint64_t id = 0;
+    std::int64_t start_ns = 0;
     bool connected = false;
     std::string request;  // until sent
   };
@@ -155,7 +159,8 @@ class FloorEngine final : public Engine, public LoopTarget {
       finish(fd, c, Result::couldnt_connect);
       return;
     }
-    // A request this small always fits the empty send buffer of a new connection.
+    // One send: a request that does not fit the empty send buffer of a new connection
+    // (only a scenario's padding could make one) is the floor's send_error.
     const ssize_t n = ::send(fd, c.request.data(), c.request.size(), MSG_NOSIGNAL);
     if (n != static_cast<ssize_t>(c.request.size())) {
       finish(fd, c, Result::send_error);
@@ -169,12 +174,12 @@ class FloorEngine final : public Engine, public LoopTarget {
   void finish(int fd, Conn& c, Result r) {
     fd_by_id_.erase(c.id);
     close_socket(fd);
-    end(c.id, r);
+    end(c.start_ns, r);
   }
-  void end(std::uint64_t, Result r) {
+  void end(std::int64_t start_ns, Result r) {
     ++stats_.by_result[static_cast<std::size_t>(r)];
     ++stats_.transfers_done;
-    done_.push_back(r);
+    done_.push_back(Ended{r, (now_ns() - start_ns) / 1000});
   }
   int watch(int fd, int what) {
     ++stats_.socket_callbacks;
@@ -189,7 +194,7 @@ class FloorEngine final : public Engine, public LoopTarget {
   Loop& loop_;
   std::vector<Conn> conns_;  // by fd
   std::unordered_map<std::uint64_t, int> fd_by_id_;  // open sockets by transfer id
-  std::deque<Result> done_;
+  std::deque<Ended> done_;
   std::uint64_t last_id_ = 0;
   MultiStats stats_;
   char buffer_[16384];

@@ -11,16 +11,14 @@ class MsbenchEngine final : public Engine {
  public:
   MsbenchEngine(Loop& loop, const MultiOptions& options) : multi_(loop.make_multi(options)) {}
 
-  std::uint64_t add(const std::string& url) override {
-    TransferSpec spec;
-    spec.url = url;
+  std::uint64_t add(const TransferSpec& spec) override {
     const AddResult added = multi_->add(spec);
     if (!added) throw std::runtime_error("msbench engine: " + added.detail);
     return added.id;
   }
   bool remove(std::uint64_t id) override { return multi_->remove(id); }
-  std::optional<Result> next_done() override {
-    if (auto d = multi_->info_read()) return d->result;
+  std::optional<Ended> next_done() override {
+    if (auto d = multi_->info_read()) return Ended{d->result, d->timings.total_us};
     return std::nullopt;
   }
   std::size_t sockets() const override { return multi_->sockets(); }

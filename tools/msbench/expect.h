@@ -1,0 +1,28 @@
+// What a scenario says its transfers must end as, checked by the runner after every run: the
+// `[expect]` table, one line per result code (or `still_running`), each an exact count,
+// "all" (every started transfer), "some" (at least one) or "none". A code the table does
+// not name must not occur (nor still-running transfers, unless named): the table accounts
+// for every transfer. Fault scenarios use it to state their codes; a user can gate a script
+// on it (a miss exits 1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "run_config.h"
+
+namespace msb::cli {
+
+struct Expectation {
+  std::string what;         // a result name, or "still_running"
+  enum class Kind { exact, all, some, none } kind = Kind::exact;
+  std::uint64_t count = 0;  // for exact
+  std::string where;        // "file:line", for messages
+};
+
+// Every expectation `r` misses, as one message each ("" entries never appear).
+std::vector<std::string> missed_expectations(const std::vector<Expectation>& expect,
+                                             const RunResult& r);
+
+}  // namespace msb::cli
