@@ -20,5 +20,6 @@ run() {  # target corpus-name
 }
 
 run fuzz_http1_parser http1
+run fuzz_chunked chunked
 run fuzz_multi multi
 run fuzz_scenario scenario

@@ -60,40 +60,36 @@ int Loop::watch(int fd, int what) {
   if (fd < 0) return -1;
   if (what != kPollRemove && !can_watch(fd)) return -1;
   const auto i = static_cast<std::size_t>(fd);
-  if (i >= applied_.size()) {
-    const std::size_t n = std::max<std::size_t>(i + 1, applied_.size() * 2);
-    applied_.resize(n, 0);
-    wanted_.resize(n, 0);
-    is_changed_.resize(n, 0);
-  }
   if (what == kPollRemove) {
     // At once: the socket is about to be closed and its number may come back.
-    if (applied_[i]) {
-      modify(fd, applied_[i], 0);
+    if (i < fds_.size() && fds_[i].applied) {
+      modify(fd, fds_[i].applied, 0);
       ++stats_.modifies;
     } else {
       ++stats_.redundant;
     }
-    applied_[i] = wanted_[i] = 0;
+    if (i < fds_.size()) fds_[i].applied = fds_[i].wanted = 0;
     return 0;
   }
-  wanted_[i] = static_cast<std::uint8_t>(what);
-  if (!is_changed_[i]) {
-    is_changed_[i] = 1;
-    changed_.push_back(fd);
+  if (i >= fds_.size()) fds_.resize(std::max<std::size_t>(i + 1, fds_.size() * 2));
+  FdState& s = fds_[i];
+  if (!s.is_changed) {
+    changed_.push_back(fd);  // before the flag: if it throws, nothing has changed
+    s.is_changed = 1;
   }
+  s.wanted = static_cast<std::uint8_t>(what);
   return 0;
 }
 
 void Loop::apply_changes() {
   for (int fd : changed_) {
-    const auto i = static_cast<std::size_t>(fd);
-    is_changed_[i] = 0;
-    if (wanted_[i] == applied_[i]) {
+    FdState& s = fds_[static_cast<std::size_t>(fd)];
+    s.is_changed = 0;
+    if (s.wanted == s.applied) {
       ++stats_.redundant;
       continue;
     }
-    if (modify(fd, applied_[i], wanted_[i])) applied_[i] = wanted_[i];
+    if (modify(fd, s.applied, s.wanted)) s.applied = s.wanted;
     ++stats_.modifies;
   }
   changed_.clear();

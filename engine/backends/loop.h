@@ -85,10 +85,15 @@ class Loop {
 
  private:
   std::unique_ptr<LoopTarget> multi_target_;  // make_multi()'s adapter
-  std::vector<std::uint8_t> applied_;   // by fd: the mask the backend has now
-  std::vector<std::uint8_t> wanted_;    // by fd: the mask the engine asked for
-  std::vector<int> changed_;            // fds whose wanted_ changed this iteration
-  std::vector<std::uint8_t> is_changed_;
+  // One record per fd, in one vector, so that growing it either succeeds or changes nothing
+  // (watch() may run out of memory and must then leave the loop consistent).
+  struct FdState {
+    std::uint8_t applied = 0;     // the mask the backend has now
+    std::uint8_t wanted = 0;      // the mask the engine asked for
+    std::uint8_t is_changed = 0;  // queued in changed_
+  };
+  std::vector<FdState> fds_;
+  std::vector<int> changed_;  // fds whose wanted mask changed this iteration
   bool timer_armed_ = false;
   std::int64_t timer_at_ns_ = 0;
 };

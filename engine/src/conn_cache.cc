@@ -13,10 +13,16 @@ std::unique_ptr<Connection> ConnCache::take(const std::string& origin) {
   return conn;
 }
 
-std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection> conn) {
-  if (capacity_ == 0) return conn;
-  lru_.push_front(std::move(conn));
-  by_origin_.emplace(lru_.front()->origin, lru_.begin());
+std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection>&& conn) {
+  if (capacity_ == 0) return std::move(conn);
+  lru_.push_front(std::move(conn));  // strong guarantee: on bad_alloc conn is untouched
+  try {
+    by_origin_.emplace(lru_.front()->origin, lru_.begin());
+  } catch (...) {
+    conn = std::move(lru_.front());
+    lru_.pop_front();
+    throw;
+  }
   if (lru_.size() <= capacity_) return nullptr;
   auto oldest = std::prev(lru_.end());
   auto range = by_origin_.equal_range((*oldest)->origin);

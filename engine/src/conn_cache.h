@@ -24,7 +24,8 @@ class ConnCache {
   std::unique_ptr<Connection> take(const std::string& origin);
   // Caches `conn`; returns a connection evicted to make room (or `conn` itself when the
   // capacity is 0), which the caller must close.
-  std::unique_ptr<Connection> put(std::unique_ptr<Connection> conn);
+  // If an allocation fails, throws with `conn` still the caller's.
+  std::unique_ptr<Connection> put(std::unique_ptr<Connection>&& conn);
   // Empties the cache, handing every connection to the caller.
   std::vector<std::unique_ptr<Connection>> drain();
   std::size_t size() const { return lru_.size(); }

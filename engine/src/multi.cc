@@ -97,7 +97,22 @@ Multi::Impl::~Impl() {
 
 // ---------------------------------------------------------------- transfers
 
+// Out of memory is a result like any other: add() refuses the transfer as such, and a
+// transfer whose step needs memory it cannot get ends out_of_memory (step_guarded), while
+// the others carry on. Each operation leaves the engine consistent if an allocation in it
+// throws; the allocation-failure test fails every allocation of a workload in turn.
 AddResult Multi::Impl::add(TransferSpec spec) {
+  try {
+    return add_or_throw(std::move(spec));
+  } catch (const std::bad_alloc&) {
+    AddResult out;
+    out.error = Result::out_of_memory;
+    out.detail = "out of memory";
+    return out;
+  }
+}
+
+AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
   AddResult out;
   auto parsed = detail::parse_url(spec.url);
   if (parsed.error != Result::ok) {
@@ -117,15 +132,16 @@ AddResult Multi::Impl::add(TransferSpec spec) {
     extra += "\r\n";
   }
 
+  auto t = std::make_unique<Transfer>();
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
-    free_slots_.pop_back();
   } else {
+    // Room in the free list for every slot, so that releasing one never allocates.
+    free_slots_.reserve(slots_.size() + 1);
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
   }
-  auto t = std::make_unique<Transfer>();
   // The serial in the high bits makes every id unique for the Multi's life; the slot in
   // the low bits makes remove(id) a direct index.
   t->id = (++serial_ << 32) | slot;
@@ -142,13 +158,14 @@ AddResult Multi::Impl::add(TransferSpec spec) {
   t->timer.owner = t.get();
   out.id = t->id;
 
-  Transfer& ref = *t;
+  // Like libcurl, adding only asks for an immediate timeout; the transfer starts in the
+  // socket_action(kSocketTimeout) or perform() that follows. Queued before the transfer is
+  // committed: if the timer queue cannot grow, nothing has changed yet.
+  set_expire(*t, detail::kExpireStart, now_ns());
+  if (!free_slots_.empty() && free_slots_.back() == slot) free_slots_.pop_back();
   slots_[slot] = std::move(t);
   ++live_;
   ++stats_.transfers_added;
-  // Like libcurl, adding only asks for an immediate timeout; the transfer starts in the
-  // socket_action(kSocketTimeout) or perform() that follows.
-  set_expire(ref, detail::kExpireStart, now_ns());
   update_timer();
   return out;
 }
@@ -203,10 +220,10 @@ int Multi::Impl::socket_action(int fd, int events) {
       waiting_.push_back(e->first.transfer->id);
       for (const auto& w : e->more) waiting_.push_back(w.transfer->id);
       for (TransferId id : waiting_) {
-        if (Transfer* t = lookup(id)) step(*t, fd, events);
+        if (Transfer* t = lookup(id)) step_guarded(*t, fd, events);
       }
     } else if (e->first.transfer) {
-      step(*e->first.transfer, fd, events);
+      step_guarded(*e->first.transfer, fd, events);
     }
   }
   // As libcurl does, also act on anything already due: the application's timer may be
@@ -233,7 +250,7 @@ int Multi::Impl::perform() {
   // The O(n) walk on purpose: every transfer is stepped, ready or not.
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Transfer* t = slots_[i].get();
-    if (t && t->state != detail::TransferState::init) step(*t, -1, 0);
+    if (t && t->state != detail::TransferState::init) step_guarded(*t, -1, 0);
   }
   run_expired(now_ns());
   fail_refused();
@@ -317,7 +334,12 @@ void Multi::Impl::requeue(Transfer& t) {
 void Multi::Impl::run_expired(std::int64_t now) {
   while (detail::TimerNode* node = timers_->pop_expired(now)) {
     if (node->owner) {
-      on_expired(*static_cast<Transfer*>(node->owner), now);
+      Transfer& t = *static_cast<Transfer*>(node->owner);
+      try {
+        on_expired(t, now);
+      } catch (const std::bad_alloc&) {
+        finish(t, Result::out_of_memory);
+      }
     } else if (resolver_) {
       resolver_->on_timeout();
     }
@@ -404,7 +426,12 @@ void Multi::Impl::close_connection(Transfer& t) {
 void Multi::Impl::cache_or_close(Transfer& t) {
   if (!t.conn) return;
   unwatch(t);
-  if (auto evicted = cache_.put(std::move(t.conn))) close_fd(evicted->fd);
+  try {
+    if (auto evicted = cache_.put(std::move(t.conn))) close_fd(evicted->fd);
+  } catch (const std::bad_alloc&) {
+    close_fd(t.conn->fd);  // no room to cache it: close instead
+    t.conn.reset();
+  }
 }
 
 // ---------------------------------------------------------------- name resolution
@@ -470,6 +497,17 @@ void Multi::Impl::resolved(TransferId id, Result result,
                            std::vector<detail::ResolvedAddress> addresses) {
   Transfer* t = lookup(id);
   if (!t || t->state != detail::TransferState::resolving) return;  // removed meanwhile
+  // Called from inside c-ares (C frames): nothing may be thrown through it.
+  try {
+    continue_resolved(*t, result, std::move(addresses));
+  } catch (const std::bad_alloc&) {
+    finish(*t, Result::out_of_memory);
+  }
+}
+
+void Multi::Impl::continue_resolved(Transfer& t_ref, Result result,
+                                    std::vector<detail::ResolvedAddress> addresses) {
+  Transfer* t = &t_ref;
   stop_resolving(*t);
   const std::int64_t took = now_ns() - t->start_ns;
   stats_.resolve_ns.record(static_cast<std::uint64_t>(took));

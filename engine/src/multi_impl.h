@@ -42,12 +42,16 @@ class Multi::Impl : private detail::Resolver::Host {
 
   // --- transfers (multi.cc)
   Transfer* lookup(TransferId id);
+  AddResult add_or_throw(TransferSpec spec);
+  void continue_resolved(Transfer& t, Result result, std::vector<detail::ResolvedAddress> addresses);
   void release_slot(Transfer& t);
 
   // --- the state machine (transfer_steps.cc)
   // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
   // `fd` is the socket the events came on, or -1 when stepping without one (perform()).
   void step(Transfer& t, int fd, int events);
+  // step(), ending the transfer out_of_memory if an allocation in it fails.
+  void step_guarded(Transfer& t, int fd, int events);
   void on_expired(Transfer& t, std::int64_t now);
   void start(Transfer& t, std::int64_t now);
   void resolve_and_connect(Transfer& t);

@@ -37,10 +37,10 @@ void HeapTimers::sift_down(std::size_t i) {
 
 void HeapTimers::insert(TimerNode* node, std::int64_t key) {
   assert(!node->queued);
+  heap_.push_back(node);  // first: if the heap cannot grow, nothing has changed
   ++inserts_;
   node->key = key;
   node->queued = true;
-  heap_.push_back(node);
   node->heap_index = heap_.size() - 1;
   sift_up(heap_.size() - 1);
 }

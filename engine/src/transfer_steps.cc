@@ -97,6 +97,15 @@ void Multi::Impl::step(Transfer& t, int fd, int events) {
   }
 }
 
+void Multi::Impl::step_guarded(Transfer& t, int fd, int events) {
+  try {
+    step(t, fd, events);
+  } catch (const std::bad_alloc&) {
+    // The step stopped part way; finish() closes whatever it had opened.
+    finish(t, Result::out_of_memory);
+  }
+}
+
 void Multi::Impl::on_expired(Transfer& t, std::int64_t now) {
   // Deadlines in the order they matter: a transfer past its total timeout fails as such
   // even if its low-speed window ended in the same tick.
@@ -177,22 +186,24 @@ void Multi::Impl::connect_next(Transfer& t) {
   int last_error = ECONNREFUSED;
   while (t.next_address < t.addresses.size()) {
     const detail::ResolvedAddress& a = t.addresses[t.next_address++];
+    // The connection's memory before its socket: a failed allocation must not leak an fd.
+    auto conn = std::make_unique<Connection>();
+    conn->origin = t.url.host + ":" + std::to_string(t.url.port);
     const int fd = sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return finish(t, Result::socket_error, errno);
+    conn->fd = fd;
+    t.conn = std::move(conn);
     const int one = 1;
     sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
       const std::uint32_t range = (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
       if (sys_.setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range, sizeof range) != 0) {
         const int err = errno;
-        sys_.close(fd);
+        close_connection(t);
         return finish(t, Result::socket_error, err);
       }
     }
     ++stats_.connections_opened;
-    t.conn = std::make_unique<Connection>();
-    t.conn->fd = fd;
-    t.conn->origin = t.url.host + ":" + std::to_string(t.url.port);
     if (sys_.connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0) {
       return on_connected(t);
     }
@@ -305,8 +316,6 @@ bool Multi::Impl::retry_on_fresh_connection(Transfer& t) {
 }
 
 void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
-  if (t.state == State::resolving) stop_resolving(t);
-  set_state(t, State::done);
   Done d;
   d.id = t.id;
   d.result = result;
@@ -319,6 +328,11 @@ void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
   d.timings = t.timings;
   d.timings.total_us = t.start_ns ? since_start_us(t) : 0;
   d.user = t.user;
+  // The one allocation, first: if it fails, nothing has changed and the caller's handler
+  // finishes the transfer again (out_of_memory). Everything after it cannot fail.
+  done_.push_back(d);
+  if (t.state == State::resolving) stop_resolving(t);
+  set_state(t, State::done);
   const bool reusable = result == Result::ok && t.parser.keep_alive() && !t.out_of_step;
   if (reusable) {
     cache_or_close(t);
@@ -327,7 +341,6 @@ void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
   }
   ++stats_.transfers_done;
   ++stats_.by_result[static_cast<std::size_t>(result)];
-  done_.push_back(d);
   release_slot(t);  // t is gone after this
 }
 
