@@ -13,9 +13,15 @@ fi
 vg=(valgrind --tool=memcheck --error-exitcode=1 --leak-check=full
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
     --child-silent-after-fork=yes --track-fds=no --quiet)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 run() {  # [valgrind options...] program [args...]
   echo "-- memcheck: $*"
-  "${vg[@]}" "$@" > /dev/null
+  if ! "${vg[@]}" "$@" > "$out"; then
+    grep -E "FAILED|Failure|Expected|actual|Which is" "$out" | head -n 40 >&2 || true
+    echo "memcheck: FAILED: $*" >&2
+    exit 1
+  fi
 }
 run "$build/engine/tests/msb_unit_tests"
 # Its own operator new (failing the N-th allocation) must stay in charge, over malloc,
