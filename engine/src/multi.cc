@@ -222,13 +222,8 @@ int Multi::Impl::socket_action(int fd, int events) {
       for (TransferId id : waiting_) {
         if (Transfer* t = lookup(id)) step_guarded(*t, fd, events);
       }
-    } else if (Transfer* t = e->first.transfer) {
-      // The transfer is cold when its socket fires. Its step reads the state (line 0) at
-      // once; start fetching the parser and counters (lines 1 and 2, see transfer.h) now,
-      // so that those misses overlap the recv() syscall instead of following it.
-      __builtin_prefetch(reinterpret_cast<const char*>(t) + 64);
-      __builtin_prefetch(reinterpret_cast<const char*>(t) + 128);
-      step_guarded(*t, fd, events);
+    } else if (e->first.transfer) {
+      step_guarded(*e->first.transfer, fd, events);
     }
   }
   // As libcurl does, also act on anything already due: the application's timer may be
