@@ -38,8 +38,10 @@ void set_counters(benchmark::State& state, const TimerQueue& q, const TimerStats
 
 // The common case in an engine: a transfer's deadline moves later (activity pushed its
 // low-speed window, or a new request on a reused connection). `now` advances, so the new
-// key is later than most: remove + insert at now + timeout.
-void BM_Rearm(benchmark::State& state) {
+// key is later than most: remove + insert at now + timeout. With `ask_nearest`, also what
+// the engine asks after every event (the timer callback's value), which charges the
+// wheel's cascades (nearest() does them).
+void rearm(benchmark::State& state, bool ask_nearest) {
   const std::size_t n = static_cast<std::size_t>(state.range(1));
   auto f = filled(kKinds[state.range(0)], n, 1);
   std::mt19937 rng(2);
@@ -50,31 +52,15 @@ void BM_Rearm(benchmark::State& state) {
     TimerNode& node = f.nodes[rng() % n];
     f.queue->remove(&node);
     f.queue->insert(&node, now + timeout);
+    if (ask_nearest) benchmark::DoNotOptimize(f.queue->nearest());
     ++now;
   }
   set_counters(state, *f.queue, before);
   state.SetItemsProcessed(state.iterations());
 }
 
-// The engine's whole per-event timer work: re-arm one transfer, then ask for the nearest
-// deadline (the timer callback's value). Charges the wheel's cascades, which nearest() does.
-void BM_RearmAndNearest(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(1));
-  auto f = filled(kKinds[state.range(0)], n, 1);
-  std::mt19937 rng(2);
-  std::int64_t now = 0;
-  const std::int64_t timeout = static_cast<std::int64_t>(n) * 10;
-  const TimerStats before = f.queue->stats();
-  for (auto _ : state) {
-    TimerNode& node = f.nodes[rng() % n];
-    f.queue->remove(&node);
-    f.queue->insert(&node, now + timeout);
-    benchmark::DoNotOptimize(f.queue->nearest());
-    ++now;
-  }
-  set_counters(state, *f.queue, before);
-  state.SetItemsProcessed(state.iterations());
-}
+void BM_Rearm(benchmark::State& state) { rearm(state, false); }
+void BM_RearmAndNearest(benchmark::State& state) { rearm(state, true); }
 
 // Insert then remove one extra node at a random key, N others queued.
 void BM_InsertRemove(benchmark::State& state) {
