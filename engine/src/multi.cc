@@ -445,6 +445,8 @@ bool Multi::Impl::ensure_resolver() {
   try {
     detail::Resolver::Host& host = *this;
     resolver_ = std::make_unique<detail::Resolver>(host, o);
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory, not a bad server list: the transfer ends out_of_memory
   } catch (const std::exception&) {
     return false;  // c-ares could not start (a bad server list): lookups fail as such
   }

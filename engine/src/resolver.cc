@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <mutex>
 #include <stdexcept>
 
@@ -75,8 +77,10 @@ void Resolver::resolve(const std::string& name, std::uint16_t port, TransferId i
     it->second->waiters.emplace_back(id, port);
     return;
   }
-  auto* lookup = new Lookup{this, name, {{id, port}}};
-  pending_[name] = lookup;
+  // Owned until it is pending: if the map cannot grow, nothing leaks.
+  auto owned = std::make_unique<Lookup>(Lookup{this, name, {{id, port}}});
+  pending_[name] = owned.get();
+  Lookup* lookup = owned.release();
   ++stats_.lookups;
   ares_addrinfo_hints hints{};
   hints.ai_family = AF_UNSPEC;
@@ -96,23 +100,34 @@ void Resolver::answer(Lookup* lookup, int status, struct ares_addrinfo* result) 
     return;
   }
   pending_.erase(lookup->name);
+  // This runs inside c-ares (C frames): an allocation that fails must become a result, not
+  // an exception thrown through them.
   std::vector<ResolvedAddress> addresses;
   std::int64_t ttl_ms = options_.cache_ttl_ms;
-  if (status == ARES_SUCCESS && result) {
-    for (ares_addrinfo_node* n = result->nodes; n; n = n->ai_next) {
-      if (n->ai_addrlen > sizeof(sockaddr_storage)) continue;
-      ResolvedAddress a{};
-      std::memcpy(&a.addr, n->ai_addr, n->ai_addrlen);
-      a.len = static_cast<socklen_t>(n->ai_addrlen);
-      addresses.push_back(a);
-      ttl_ms = std::min<std::int64_t>(ttl_ms, std::int64_t{n->ai_ttl} * 1000);
+  Result r = result_of(status);
+  try {
+    if (status == ARES_SUCCESS && result) {
+      for (ares_addrinfo_node* n = result->nodes; n; n = n->ai_next) {
+        if (n->ai_addrlen > sizeof(sockaddr_storage)) continue;
+        ResolvedAddress a{};
+        std::memcpy(&a.addr, n->ai_addr, n->ai_addrlen);
+        a.len = static_cast<socklen_t>(n->ai_addrlen);
+        addresses.push_back(a);
+        ttl_ms = std::min<std::int64_t>(ttl_ms, std::int64_t{n->ai_ttl} * 1000);
+      }
     }
+  } catch (const std::bad_alloc&) {
+    addresses.clear();
+    r = Result::out_of_memory;
   }
   if (result) ares_freeaddrinfo(result);
-  Result r = result_of(status);
   if (r == Result::ok && addresses.empty()) r = Result::couldnt_resolve;
   if (r == Result::ok) {
-    if (ttl_ms > 0) cache_[lookup->name] = CacheEntry{addresses, now_ns() + ttl_ms * kNsPerMs};
+    try {
+      if (ttl_ms > 0) cache_[lookup->name] = CacheEntry{addresses, now_ns() + ttl_ms * kNsPerMs};
+    } catch (const std::bad_alloc&) {
+      // Not cached: the answer still goes to its waiters.
+    }
   } else {
     ++stats_.failures;
   }
@@ -121,9 +136,15 @@ void Resolver::answer(Lookup* lookup, int status, struct ares_addrinfo* result) 
   const auto waiters = std::move(lookup->waiters);
   delete lookup;
   for (const auto& [id, port] : waiters) {
-    std::vector<ResolvedAddress> out = addresses;
+    std::vector<ResolvedAddress> out;
+    Result mine = r;
+    try {
+      out = addresses;
+    } catch (const std::bad_alloc&) {
+      mine = Result::out_of_memory;
+    }
     for (auto& a : out) reinterpret_cast<sockaddr_in*>(&a.addr)->sin_port = htons(port);
-    host_.resolved(id, r, std::move(out));
+    host_.resolved(id, mine, std::move(out));  // the Multi catches its own failures
   }
 }
 
