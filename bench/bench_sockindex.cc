@@ -44,35 +44,29 @@ void set_probes(benchmark::State& state, SockIndex& index, const SockIndexStats&
   state.counters["probes"] = lookups ? double(after.probes - before.probes) / lookups : 0;
 }
 
-// arg 0: variant index; arg 1: N
-void BM_LookupHit(benchmark::State& state) {
-  const Variant& v = kVariants[state.range(0)];
-  const int n = static_cast<int>(state.range(1));
-  auto index = filled(v, n);
-  const auto order = shuffled(0, n, 1);
-  const SockIndexStats before = index->stats();
+// Lookups of `order`'s fds, round and round, in an index of N live fds (0..N-1).
+void lookups(benchmark::State& state, SockIndex& index, const std::vector<int>& order) {
+  const SockIndexStats before = index.stats();
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(index->find(order[i]));
+    benchmark::DoNotOptimize(index.find(order[i]));
     if (++i == order.size()) i = 0;
   }
-  set_probes(state, *index, before);
+  set_probes(state, index, before);
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_LookupMiss(benchmark::State& state) {
-  const Variant& v = kVariants[state.range(0)];
+// arg 0: variant index; arg 1: N
+void BM_LookupHit(benchmark::State& state) {
   const int n = static_cast<int>(state.range(1));
-  auto index = filled(v, n);
-  const auto order = shuffled(n, 1024, 2);  // fds just past the live ones
-  const SockIndexStats before = index->stats();
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(index->find(order[i]));
-    if (++i == order.size()) i = 0;
-  }
-  set_probes(state, *index, before);
-  state.SetItemsProcessed(state.iterations());
+  auto index = filled(kVariants[state.range(0)], n);
+  lookups(state, *index, shuffled(0, n, 1));
+}
+
+void BM_LookupMiss(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(1));
+  auto index = filled(kVariants[state.range(0)], n);
+  lookups(state, *index, shuffled(n, 1024, 2));  // fds just past the live ones
 }
 
 // One insert and one remove per iteration at a steady N (a socket closes, another opens).

@@ -45,6 +45,32 @@ class Engine {
   virtual void reset_timing_stats() = 0;    // phase change: empty the per-call histograms
 };
 
+// What the reference engines (libcurl, floor) share: they take the loop's events
+// themselves and keep the MultiStats fields the results need in `stats_`.
+class ReferenceEngine : public Engine, public LoopTarget {
+ public:
+  MultiStats stats() const override {
+    MultiStats s = stats_;
+    s.running = running();
+    return s;
+  }
+  void reset_timing_stats() override {
+    stats_.socket_action_socket_ns.reset();
+    stats_.socket_action_timer_ns.reset();
+  }
+
+ protected:
+  // `name` stands for the socket index and timer variants, which a reference has none of.
+  explicit ReferenceEngine(const char* name) {
+    stats_.by_result.assign(kResultCount, 0);
+    stats_.sockindex.variant = name;
+    stats_.timers.variant = name;
+  }
+  virtual std::size_t running() const = 0;  // transfers not yet ended
+
+  MultiStats stats_;
+};
+
 // Names accepted by `engine =`, and whether this build has each.
 std::vector<std::string> engine_names();
 bool engine_built(const std::string& name);

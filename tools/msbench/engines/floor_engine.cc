@@ -58,14 +58,9 @@ Target parse_target(const std::string& url, const std::vector<std::string>& head
   return t;
 }
 
-class FloorEngine final : public Engine, public LoopTarget {
+class FloorEngine final : public ReferenceEngine {
  public:
-  explicit FloorEngine(Loop& loop) : loop_(loop) {
-    loop_.attach(this);
-    stats_.by_result.assign(kResultCount, 0);
-    stats_.sockindex.variant = "floor";
-    stats_.timers.variant = "floor";
-  }
+  explicit FloorEngine(Loop& loop) : ReferenceEngine("floor"), loop_(loop) { loop_.attach(this); }
   ~FloorEngine() override {
     for (auto& [id, fd] : fd_by_id_) close_socket(fd);
   }
@@ -116,15 +111,7 @@ class FloorEngine final : public Engine, public LoopTarget {
   }
 
   std::size_t sockets() const override { return fd_by_id_.size(); }
-  MultiStats stats() const override {
-    MultiStats s = stats_;
-    s.running = fd_by_id_.size();
-    return s;
-  }
-  void reset_timing_stats() override {
-    stats_.socket_action_socket_ns.reset();
-    stats_.socket_action_timer_ns.reset();
-  }
+  std::size_t running() const override { return fd_by_id_.size(); }
 
   void on_socket(int fd, int /*events*/) override {
     const std::int64_t t0 = now_ns();
@@ -196,7 +183,6 @@ class FloorEngine final : public Engine, public LoopTarget {
   std::unordered_map<std::uint64_t, int> fd_by_id_;  // open sockets by transfer id
   std::deque<Ended> done_;
   std::uint64_t last_id_ = 0;
-  MultiStats stats_;
   char buffer_[16384];
 };
 

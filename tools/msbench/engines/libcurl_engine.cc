@@ -63,19 +63,16 @@ class CurlGlobal {
   ~CurlGlobal() { curl_global_cleanup(); }
 };
 
-class LibcurlEngine final : public Engine, public LoopTarget {
+class LibcurlEngine final : public ReferenceEngine {
  public:
   LibcurlEngine(Loop& loop, std::string dns_server)
-      : loop_(loop), dns_server_(std::move(dns_server)), multi_(curl_multi_init()) {
+      : ReferenceEngine("libcurl"), loop_(loop), dns_server_(std::move(dns_server)), multi_(curl_multi_init()) {
     if (!multi_) throw std::runtime_error("libcurl: curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &LibcurlEngine::on_socket_fn);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &LibcurlEngine::on_timer_fn);
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     loop_.attach(this);
-    stats_.by_result.assign(kResultCount, 0);
-    stats_.sockindex.variant = "libcurl";
-    stats_.timers.variant = "libcurl";
   }
   ~LibcurlEngine() override {
     for (auto& [id, e] : easies_) {
@@ -150,15 +147,7 @@ class LibcurlEngine final : public Engine, public LoopTarget {
   }
 
   std::size_t sockets() const override { return sockets_; }
-  MultiStats stats() const override {
-    MultiStats s = stats_;
-    s.running = easies_.size();
-    return s;
-  }
-  void reset_timing_stats() override {
-    stats_.socket_action_socket_ns.reset();
-    stats_.socket_action_timer_ns.reset();
-  }
+  std::size_t running() const override { return easies_.size(); }
 
   // LoopTarget: the loop's events, into curl_multi_socket_action.
   void on_socket(int fd, int events) override { action(fd, events, stats_.socket_action_socket_ns); }
@@ -166,9 +155,9 @@ class LibcurlEngine final : public Engine, public LoopTarget {
 
  private:
   void action(curl_socket_t fd, int events, Histogram& h) {
-    int running = 0;
+    int still_running = 0;
     const std::int64_t t0 = now_ns();
-    curl_multi_socket_action(multi_, fd, events, &running);
+    curl_multi_socket_action(multi_, fd, events, &still_running);
     h.record(static_cast<std::uint64_t>(now_ns() - t0));
     ++stats_.socket_action_calls;
   }
@@ -213,7 +202,6 @@ class LibcurlEngine final : public Engine, public LoopTarget {
   std::unordered_map<std::uint64_t, Easy> easies_;  // running transfers by id
   std::uint64_t last_id_ = 0;
   std::size_t sockets_ = 0;
-  MultiStats stats_;
 };
 
 }  // namespace
