@@ -471,10 +471,10 @@ void Multi::Impl::stop_resolving(Transfer& t) {
   }
 }
 
-void Multi::Impl::resolver_socket(int fd, int want) {
+bool Multi::Impl::resolver_socket(int fd, int want) {
   detail::SockEntry* e = index_->find(fd);
   if (want == 0) {
-    if (!e) return;
+    if (!e) return true;
     // c-ares is about to close it: REMOVE first, as for any socket.
     if (e->reported != kPollNone) {
       ++stats_.socket_callbacks;
@@ -483,16 +483,30 @@ void Multi::Impl::resolver_socket(int fd, int want) {
     index_->erase(fd);
     resolver_fds_.erase(std::remove(resolver_fds_.begin(), resolver_fds_.end(), fd),
                         resolver_fds_.end());
-    return;
+    return true;
   }
-  if (!e) {
-    e = &index_->insert(fd);
-    resolver_fds_.push_back(fd);
-    for (Transfer* t : resolving_) e->add_waiter(t);
-    stats_.max_socket_waiters = std::max<std::uint64_t>(stats_.max_socket_waiters, e->waiter_count());
+  // Nothing may be thrown from here (c-ares' C frames are below): a failed allocation is
+  // reported to the resolver, which fails its lookups; c-ares then closes the socket, and
+  // the REMOVE above drops whatever entry was made.
+  try {
+    if (!e) {
+      resolver_fds_.reserve(resolver_fds_.size() + 1);
+      e = &index_->insert(fd);
+      try {
+        for (Transfer* t : resolving_) e->add_waiter(t);
+      } catch (const std::bad_alloc&) {
+        index_->erase(fd);
+        throw;
+      }
+      resolver_fds_.push_back(fd);  // reserved above: cannot throw
+      stats_.max_socket_waiters = std::max<std::uint64_t>(stats_.max_socket_waiters, e->waiter_count());
+    }
+    e->resolver_want = want;
+    sync_socket(*e);  // a refusal by the application fails the waiters (watch_failed)
+  } catch (const std::bad_alloc&) {
+    return false;
   }
-  e->resolver_want = want;
-  sync_socket(*e);
+  return true;
 }
 
 void Multi::Impl::resolved(TransferId id, Result result,

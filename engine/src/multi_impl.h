@@ -71,7 +71,7 @@ class Multi::Impl : private detail::Resolver::Host {
   bool ensure_resolver();
   void start_resolving(Transfer& t);
   void stop_resolving(Transfer& t);
-  void resolver_socket(int fd, int want) override;
+  bool resolver_socket(int fd, int want) override;
   void resolved(TransferId id, Result result,
                 std::vector<detail::ResolvedAddress> addresses) override;
   void resolver_timer(std::int64_t deadline) override;

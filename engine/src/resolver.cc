@@ -86,6 +86,7 @@ void Resolver::resolve(const std::string& name, std::uint16_t port, TransferId i
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   ares_getaddrinfo(channel_, name.c_str(), nullptr, &hints, &Resolver::on_answer, lookup);
+  fail_if_socket_lost();
   rearm_timer();
 }
 
@@ -104,7 +105,8 @@ void Resolver::answer(Lookup* lookup, int status, struct ares_addrinfo* result) 
   // an exception thrown through them.
   std::vector<ResolvedAddress> addresses;
   std::int64_t ttl_ms = options_.cache_ttl_ms;
-  Result r = result_of(status);
+  Result r = status == ARES_ECANCELLED && cancelling_for_memory_ ? Result::out_of_memory
+                                                                 : result_of(status);
   try {
     if (status == ARES_SUCCESS && result) {
       for (ares_addrinfo_node* n = result->nodes; n; n = n->ai_next) {
@@ -151,18 +153,33 @@ void Resolver::answer(Lookup* lookup, int status, struct ares_addrinfo* result) 
 void Resolver::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
   auto* self = static_cast<Resolver*>(data);
   if (self->shutting_down_) return;
-  self->host_.resolver_socket(fd, (readable ? kPollIn : 0) | (writable ? kPollOut : 0));
+  const int want = (readable ? kPollIn : 0) | (writable ? kPollOut : 0);
+  // Inside c-ares (C frames): a socket that cannot be watched is only noted here.
+  if (!self->host_.resolver_socket(fd, want)) self->socket_lost_ = true;
+}
+
+// After each call into c-ares: if one of its sockets could not be watched, the lookups on
+// it would wait for answers nobody reads until they time out. c-ares cannot cancel per
+// socket, so every pending lookup ends out_of_memory now, and c-ares closes its sockets.
+void Resolver::fail_if_socket_lost() {
+  if (!socket_lost_) return;
+  socket_lost_ = false;
+  cancelling_for_memory_ = true;
+  ares_cancel(channel_);
+  cancelling_for_memory_ = false;
 }
 
 void Resolver::process(int fd, int events) {
   const bool read = events == 0 || (events & (kEventIn | kEventErr));
   const bool write = events == 0 || (events & kEventOut);
   ares_process_fd(channel_, read ? fd : ARES_SOCKET_BAD, write ? fd : ARES_SOCKET_BAD);
+  fail_if_socket_lost();
   rearm_timer();
 }
 
 void Resolver::on_timeout() {
   ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  fail_if_socket_lost();
   rearm_timer();
 }
 

@@ -41,7 +41,9 @@ class Resolver {
    public:
     virtual ~Host() = default;
     // c-ares wants fd watched for `want` (kPoll bits); 0: it is about to close fd.
-    virtual void resolver_socket(int fd, int want) = 0;
+    // Returns false if fd cannot be watched (out of memory): its answers would never be
+    // read, so the resolver then ends its lookups out_of_memory.
+    virtual bool resolver_socket(int fd, int want) = 0;
     // A lookup for transfer `id` ended. Addresses carry the transfer's port.
     virtual void resolved(TransferId id, Result result,
                           std::vector<ResolvedAddress> addresses) = 0;
@@ -77,12 +79,15 @@ class Resolver {
   static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
   static void on_answer(void* arg, int status, int timeouts, struct ares_addrinfo* result);
   void answer(Lookup* lookup, int status, struct ares_addrinfo* result);
+  void fail_if_socket_lost();
   void rearm_timer();
 
   Host& host_;
   ResolverOptions options_;
   ares_channel channel_ = nullptr;
   bool shutting_down_ = false;
+  bool socket_lost_ = false;        // a socket could not be watched during this c-ares call
+  bool cancelling_for_memory_ = false;  // ARES_ECANCELLED means out_of_memory
   std::unordered_map<std::string, Lookup*> pending_;
   std::unordered_map<std::string, CacheEntry> cache_;
   ResolverStats stats_;
