@@ -100,6 +100,40 @@ def test_forced_workers_shard_and_merge_exactly(tmp_path):
     check_accounting(one)
 
 
+def per_destination_budget():
+    """The runner's budget for connections to one address:port (listen_ports.cc): 70% of
+    the ephemeral ports of one parity, which Linux scans first."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return int((high - low + 1) // 2 * 0.7)
+
+
+def test_servers_listen_on_the_scenarios_ports_while_one_destination_suffices(tmp_path):
+    out = tmp_path / "p.json"
+    r = run("run", scenario(tmp_path, SMALL + "ports = 3\n"), "--out", out)
+    assert r.returncode == 0, r.stderr
+    (one,) = json.loads(out.read_text())["runs"]
+    assert one["listen_ports"] == 3 and "listen on" not in r.stderr
+
+
+def test_a_workers_share_past_one_destinations_budget_gets_more_ports(tmp_path):
+    budget = per_destination_budget()
+    if budget >= 19000:
+        pytest.skip("this machine's ephemeral range holds a whole worker per destination")
+    n = budget + 1  # one worker, one address: two destinations needed
+    out = tmp_path / "p.json"
+    text = f"connections = {n}\nactive_fraction = 0\nconnect_rate = 100000\nwarmup_s = 0\nduration_s = 0.2\nworkers = 1\n"
+    r = run("run", scenario(tmp_path, text), "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert f"servers listen on 2 ports per address ({n} connections per worker" in r.stderr
+    (one,) = json.loads(out.read_text())["runs"]
+    assert one["listen_ports"] == 2
+    assert one["connections_open"] == n and one["accounting"]["still_running"] == n
+    check_accounting(one)
+
+
 def test_merge_command_adds_results_exactly(tmp_path):
     a, b, m = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
     for out in (a, b):

@@ -124,6 +124,7 @@ json run_json(const RunResult& r) {
         {"instrument", c.instrument}}},
       {"partial", r.interrupted},
       {"workers", r.workers},
+      {"listen_ports", r.listen_ports},
       {"series", series},
       {"per_worker", workers},
       {"accounting",
@@ -279,6 +280,7 @@ RunResult run_from_json(const json& j) {
 
   r.interrupted = get<bool>(j, "partial");
   r.workers = get<int>(j, "workers");
+  r.listen_ports = j.value("listen_ports", 0);  // absent in older results
   for (const auto& s : field(j, "series")) {
     r.series.push_back({get<double>(s, "t_s"), get<std::uint64_t>(s, "open"),
                         get<std::uint64_t>(s, "calls"), get<std::uint64_t>(s, "ended_ok"),

@@ -76,6 +76,8 @@ struct RunResult {
   bool interrupted = false;                // Ctrl-C: a partial result
   std::vector<Sample> series;              // one sample per second
   int workers = 1;                         // engine processes merged into this result
+  int listen_ports = 0;                    // builtin: ports per address each server listened
+                                           // on (config.ports, raised to spread connections)
   std::vector<RunResult> per_worker;       // each worker's own result, when workers > 1
 
   // started = ended (any result) + still running: a mismatch is an engine bug.

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "listen_ports.h"
 #include "merge.h"
 #include "progress.h"
 #include "results_json.h"
@@ -103,12 +104,25 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
     dns = std::make_unique<server::Dnsmasq>(records);
   }
   std::vector<std::unique_ptr<server::ServerProcess>> servers;
+  int listen_ports = 0;  // per address, as the servers report them
   if (config.target == "builtin") {
     server::ServerOptions so;
     so.addresses.clear();
     for (int a = 1; a <= config.addresses; ++a) so.addresses.push_back("127.0.0." + std::to_string(a));
-    so.port_count = config.ports;
+    // A port-exhaustion run wants its few local ports used up against one destination.
+    const int most_per_worker = (config.connections + workers - 1) / workers;
+    const PortRange range = ephemeral_port_range();
+    so.port_count = config.local_ports > 0
+                        ? config.ports
+                        : listen_ports_needed(most_per_worker, config.addresses, config.ports, range);
+    if (so.port_count > config.ports) {
+      std::fprintf(stderr,
+                   "msbench: servers listen on %d ports per address (%d connections per worker, "
+                   "at most %d per destination keeps the kernel's local-port search short)\n",
+                   so.port_count, most_per_worker, connections_per_destination(range));
+    }
     for (int w = 0; w < workers; ++w) servers.push_back(std::make_unique<server::ServerProcess>(so));
+    listen_ports = static_cast<int>(servers[0]->endpoints().size()) / config.addresses;
   }
 
   std::vector<Child> children(static_cast<std::size_t>(workers));
@@ -213,6 +227,7 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
   if (!errors.empty()) throw std::runtime_error("run failed: " + errors);
   RunResult merged = merge_runs(parts, workers > 1);
   merged.config = config;
+  merged.listen_ports = listen_ports;
   return merged;
 }
 
