@@ -69,10 +69,12 @@ struct Outcome {
 // Five transfers (two by keep-alive on one connection) through epoll, failing the
 // allocation number `fail_at` (0: none) counted from the first add(). With `dns`, by host
 // name: three names for five transfers, so lookups are joined and answers cached.
-Outcome run_workload(const server::ServerProcess& srv, long fail_at, const server::Dnsmasq* dns = nullptr) {
+Outcome run_workload(const server::ServerProcess& srv, long fail_at, const server::Dnsmasq* dns,
+                     TimerKind timers) {
   Outcome o;
   auto loop = make_loop("epoll");
   MultiOptions opt;
+  opt.timers = timers;
   if (dns) opt.dns_servers = dns->server();
   auto multi = loop->make_multi(opt);
   std::vector<TransferSpec> specs(5);
@@ -125,8 +127,9 @@ Outcome run_workload(const server::ServerProcess& srv, long fail_at, const serve
 // shared, so one; by name a lookup is shared by the transfers that joined it, and a
 // resolver socket that cannot be watched ends every lookup under way.
 void check_every_allocation(const server::ServerProcess& srv, const server::Dnsmasq* dns,
-                            int max_ended) {
-  const Outcome clean = run_workload(srv, 0, dns);
+                            int max_ended, TimerKind timers) {
+  SCOPED_TRACE(timer_name(timers));
+  const Outcome clean = run_workload(srv, 0, dns, timers);
   ASSERT_TRUE(clean.finished);
   ASSERT_EQ(clean.ok, 5);
   ASSERT_GT(clean.allocations, 20);
@@ -134,7 +137,7 @@ void check_every_allocation(const server::ServerProcess& srv, const server::Dnsm
   const int fds_before = open_fds();
   for (long n = 1; n <= clean.allocations; ++n) {
     SCOPED_TRACE(::testing::Message() << "allocation " << n << " of " << clean.allocations);
-    const Outcome o = run_workload(srv, n, dns);
+    const Outcome o = run_workload(srv, n, dns, timers);
     ASSERT_TRUE(o.finished) << "a transfer hung";
     EXPECT_EQ(o.added + o.refused_oom, 5);
     EXPECT_EQ(o.other, 0) << o.others;
@@ -143,14 +146,17 @@ void check_every_allocation(const server::ServerProcess& srv, const server::Dnsm
     oom_seen += o.oom + o.refused_oom;
     EXPECT_EQ(open_fds(), fds_before) << "a descriptor leaked";
   }
-  std::printf("allocations in the workload: %ld, transfers ended out_of_memory over all runs: %d\n", clean.allocations, oom_seen);
+  std::printf("timers %s: allocations in the workload: %ld, transfers ended out_of_memory over all runs: %d\n",
+              timer_name(timers), clean.allocations, oom_seen);
   // Most allocations belong to one transfer: their failure must show.
   EXPECT_GT(oom_seen, clean.allocations / 2);
 }
 
 TEST(AllocationFailure, EveryFailedAllocationEndsOneTransferOutOfMemoryAndNothingElse) {
   server::ServerProcess srv(server::ServerOptions{});
-  check_every_allocation(srv, nullptr, 1);
+  for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
+    check_every_allocation(srv, nullptr, 1, timers);
+  }
 }
 
 // The same with names resolved by c-ares against dnsmasq: the answer's handling runs under
@@ -162,7 +168,9 @@ TEST(AllocationFailure, ByNameThroughTheResolverToo) {
   server::Dnsmasq dns({{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"},
                        {"h2.msb.test", "127.0.0.1"}});
   server::ServerProcess srv(server::ServerOptions{});
-  check_every_allocation(srv, &dns, 5);
+  for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
+    check_every_allocation(srv, &dns, 5, timers);
+  }
 }
 
 }  // namespace
