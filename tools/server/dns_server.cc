@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "server_process.h"
+
 namespace msb::server {
 
 namespace {
@@ -83,9 +85,11 @@ bool Dnsmasq::start(const std::vector<std::pair<std::string, std::string>>& reco
   ::close(hf);
   hosts_file_ = path;
   args.push_back("--addn-hosts=" + hosts_file_);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    terminate_with_parent(parent);  // kept across exec: dnsmasq goes with its parent
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -1,6 +1,7 @@
 #include "server_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,11 @@ void write_all(int fd, const std::string& s) {
 
 }  // namespace
 
+void terminate_with_parent(pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(1);  // it died before the line above
+}
+
 long raise_fd_limit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
@@ -76,9 +82,11 @@ ServerProcess::ServerProcess(const ServerOptions& options) {
   int p[2];
   if (::pipe(p) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid_ == 0) {
+    terminate_with_parent(parent);
     ::close(p[0]);
     child_main(options, p[1]);
   }

@@ -26,6 +26,10 @@ class ServerProcess {
   std::vector<Endpoint> endpoints_;
 };
 
+// In a child just forked from `parent`: SIGTERM when the parent dies, so a test or runner
+// that crashes leaves no server behind (one would hold the test's output pipe open).
+void terminate_with_parent(pid_t parent);
+
 // Raises the soft open-files limit to the hard one; returns the limit now in force.
 long raise_fd_limit();
 
