@@ -24,6 +24,11 @@ std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection>&& conn) {
     throw;
   }
   if (lru_.size() <= capacity_) return nullptr;
+  return take_oldest();
+}
+
+std::unique_ptr<Connection> ConnCache::take_oldest() {
+  if (lru_.empty()) return nullptr;
   auto oldest = std::prev(lru_.end());
   auto range = by_origin_.equal_range((*oldest)->origin);
   for (auto it = range.first; it != range.second; ++it) {
@@ -32,17 +37,9 @@ std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection>&& conn) {
       break;
     }
   }
-  auto evicted = std::move(*oldest);
+  auto conn = std::move(*oldest);
   lru_.erase(oldest);
-  return evicted;
-}
-
-std::vector<std::unique_ptr<Connection>> ConnCache::drain() {
-  std::vector<std::unique_ptr<Connection>> out;
-  for (auto& c : lru_) out.push_back(std::move(c));
-  lru_.clear();
-  by_origin_.clear();
-  return out;
+  return conn;
 }
 
 }  // namespace msb::detail

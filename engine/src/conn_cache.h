@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "transfer.h"
 
@@ -26,8 +25,9 @@ class ConnCache {
   // capacity is 0), which the caller must close.
   // If an allocation fails, throws with `conn` still the caller's.
   std::unique_ptr<Connection> put(std::unique_ptr<Connection>&& conn);
-  // Empties the cache, handing every connection to the caller.
-  std::vector<std::unique_ptr<Connection>> drain();
+  // The connection idle the longest, or null: emptying the cache one by one allocates
+  // nothing (the Multi's destructor does it).
+  std::unique_ptr<Connection> take_oldest();
   std::size_t size() const { return lru_.size(); }
 
  private:

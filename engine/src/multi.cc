@@ -92,7 +92,7 @@ Multi::Impl::~Impl() {
   for (auto& t : slots_) {
     if (t) close_connection(*t);
   }
-  for (auto& c : cache_.drain()) close_fd(c->fd);
+  while (auto c = cache_.take_oldest()) close_fd(c->fd);
 }
 
 // ---------------------------------------------------------------- transfers
@@ -173,15 +173,21 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
 detail::Transfer* Multi::Impl::lookup(TransferId id) {
   const auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
   if (slot >= slots_.size() || !slots_[slot] || slots_[slot]->id != id) return nullptr;
+  // A finished transfer still in its slot is only waiting for info_read().
+  if (slots_[slot]->state == detail::TransferState::done) return nullptr;
   return slots_[slot].get();
 }
 
 void Multi::Impl::release_slot(Transfer& t) {
+  --live_;
+  free_slot(t);
+}
+
+void Multi::Impl::free_slot(Transfer& t) {
   if (t.timer.queued) timers_->remove(&t.timer);
   const std::uint32_t slot = t.slot;
   slots_[slot].reset();
-  free_slots_.push_back(slot);
-  --live_;
+  free_slots_.push_back(slot);  // reserved by add(): cannot throw
 }
 
 bool Multi::Impl::remove(TransferId id) {
@@ -193,13 +199,6 @@ bool Multi::Impl::remove(TransferId id) {
   release_slot(*t);
   update_timer();
   return true;
-}
-
-std::optional<Done> Multi::Impl::info_read() {
-  if (done_.empty()) return std::nullopt;
-  Done d = done_.front();
-  done_.pop_front();
-  return d;
 }
 
 // ---------------------------------------------------------------- driving

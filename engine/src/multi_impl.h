@@ -45,6 +45,7 @@ class Multi::Impl : private detail::Resolver::Host {
   AddResult add_or_throw(TransferSpec spec);
   void continue_resolved(Transfer& t, Result result, std::vector<detail::ResolvedAddress> addresses);
   void release_slot(Transfer& t);
+  void free_slot(Transfer& t);
 
   // --- the state machine (transfer_steps.cc)
   // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
@@ -103,6 +104,10 @@ class Multi::Impl : private detail::Resolver::Host {
   std::uint64_t serial_ = 0;
   std::size_t live_ = 0;
   std::deque<Done> done_;
+  // Finished transfers whose Done could not be queued (out of memory): each keeps its slot
+  // and its result until info_read() hands it out. Intrusive, so parking never allocates.
+  Transfer* undelivered_head_ = nullptr;
+  Transfer* undelivered_tail_ = nullptr;
 
   bool timer_armed_ = false;  // the application holds a timer we asked for
   std::int64_t timer_deadline_ = 0;

@@ -83,6 +83,7 @@ struct Transfer {
   std::size_t next_address = 0;
   std::string request;  // while sending
   std::size_t request_sent = 0;
+  Transfer* undelivered_next = nullptr;  // finished, waiting for info_read (see finish())
 };
 
 }  // namespace msb::detail

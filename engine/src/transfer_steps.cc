@@ -71,6 +71,23 @@ bool literal_address(const detail::Url& url, std::vector<detail::ResolvedAddress
   return true;
 }
 
+// What info_read() reports for `t`, ended with `result`.
+Done done_record(const detail::Transfer& t, Result result, int os_error) {
+  Done d;
+  d.id = t.id;
+  d.result = result;
+  d.expired = result == Result::timed_out ? t.expired : Expired::none;
+  d.os_error = os_error;
+  d.http_status = t.parser.status();
+  d.body_bytes = t.parser.body_bytes();
+  d.header_bytes = t.parser.header_bytes();
+  d.reused_connection = t.reused;
+  d.timings = t.timings;
+  d.timings.total_us = t.start_ns ? since_start_us(t) : 0;
+  d.user = t.user;
+  return d;
+}
+
 void body_to_sink(void* ctx, const char* data, std::size_t len) {
   auto* t = static_cast<detail::Transfer*>(ctx);
   if (t->sink) t->sink(t->id, data, len);
@@ -315,22 +332,17 @@ bool Multi::Impl::retry_on_fresh_connection(Transfer& t) {
   return true;
 }
 
+
+// Never throws: it runs in the handlers that catch a failed allocation, so it must not need
+// memory itself. The Done queue's one allocation may fail; then the transfer keeps its slot
+// and its result, parked for info_read() (which hands out queued records first).
 void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
-  Done d;
-  d.id = t.id;
-  d.result = result;
-  d.expired = result == Result::timed_out ? t.expired : Expired::none;
-  d.os_error = os_error;
-  d.http_status = t.parser.status();
-  d.body_bytes = t.parser.body_bytes();
-  d.header_bytes = t.parser.header_bytes();
-  d.reused_connection = t.reused;
-  d.timings = t.timings;
-  d.timings.total_us = t.start_ns ? since_start_us(t) : 0;
-  d.user = t.user;
-  // The one allocation, first: if it fails, nothing has changed and the caller's handler
-  // finishes the transfer again (out_of_memory). Everything after it cannot fail.
-  done_.push_back(d);
+  bool queued = true;
+  try {
+    done_.push_back(done_record(t, result, os_error));
+  } catch (const std::bad_alloc&) {
+    queued = false;
+  }
   if (t.state == State::resolving) stop_resolving(t);
   set_state(t, State::done);
   const bool reusable = result == Result::ok && t.parser.keep_alive() && !t.out_of_step;
@@ -341,7 +353,32 @@ void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
   }
   ++stats_.transfers_done;
   ++stats_.by_result[static_cast<std::size_t>(result)];
-  release_slot(t);  // t is gone after this
+  if (queued) return release_slot(t);  // t is gone after this
+  --live_;
+  if (t.timer.queued) timers_->remove(&t.timer);
+  t.result = result;
+  t.os_error = os_error;
+  t.timings.total_us = t.start_ns ? since_start_us(t) : 0;
+  t.undelivered_next = nullptr;
+  (undelivered_tail_ ? undelivered_tail_->undelivered_next : undelivered_head_) = &t;
+  undelivered_tail_ = &t;
+}
+
+std::optional<Done> Multi::Impl::info_read() {
+  if (!done_.empty()) {
+    Done d = done_.front();
+    done_.pop_front();
+    return d;
+  }
+  if (Transfer* t = undelivered_head_) {
+    undelivered_head_ = t->undelivered_next;
+    if (!undelivered_head_) undelivered_tail_ = nullptr;
+    Done d = done_record(*t, t->result, t->os_error);
+    d.timings.total_us = t->timings.total_us;  // as it was when the transfer finished
+    free_slot(*t);
+    return d;
+  }
+  return std::nullopt;
 }
 
 }  // namespace msb

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -20,13 +21,16 @@
 namespace {
 
 thread_local bool t_armed = false;
-thread_local long t_countdown = 0;  // allocations left before the one that fails
 thread_local long t_seen = 0;       // allocations while armed
+thread_local long t_fail_from = 0;  // the first one that fails (counted from 1; 0: none)
+thread_local long t_fail_count = 1; // how many fail in a row from there
 
 void* allocate(std::size_t n) {
   if (t_armed) {
     ++t_seen;
-    if (t_countdown > 0 && --t_countdown == 0) throw std::bad_alloc();
+    if (t_fail_from > 0 && t_seen >= t_fail_from && t_seen < t_fail_from + t_fail_count) {
+      throw std::bad_alloc();
+    }
   }
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
@@ -66,11 +70,12 @@ struct Outcome {
   long allocations = 0;
 };
 
-// Five transfers (two by keep-alive on one connection) through epoll, failing the
-// allocation number `fail_at` (0: none) counted from the first add(). With `dns`, by host
-// name: three names for five transfers, so lookups are joined and answers cached.
-Outcome run_workload(const server::ServerProcess& srv, long fail_at, const server::Dnsmasq* dns,
-                     TimerKind timers) {
+// Five transfers (two by keep-alive on one connection) through epoll, failing `fail_count`
+// allocations in a row from number `fail_at` (0: none), counted from the first add(). With
+// `dns`, by host name: three names for five transfers, so lookups are joined and answers
+// cached.
+Outcome run_workload(const server::ServerProcess& srv, long fail_at, long fail_count,
+                     const server::Dnsmasq* dns, TimerKind timers) {
   Outcome o;
   auto loop = make_loop("epoll");
   MultiOptions opt;
@@ -86,13 +91,14 @@ Outcome run_workload(const server::ServerProcess& srv, long fail_at, const serve
     specs[i].total_timeout_ms = 5000;
   }
   struct Armed {  // disarmed however the workload ends
-    explicit Armed(long fail_at) {
+    Armed(long fail_at, long fail_count) {
       t_seen = 0;
-      t_countdown = fail_at;
+      t_fail_from = fail_at;
+      t_fail_count = fail_count;
       t_armed = true;
     }
     ~Armed() { t_armed = false; }
-  } armed(fail_at);
+  } armed(fail_at, fail_count);
   for (auto& s : specs) {
     const AddResult a = multi->add(std::move(s));  // moved: the test itself allocates nothing
     if (a) {
@@ -117,19 +123,20 @@ Outcome run_workload(const server::ServerProcess& srv, long fail_at, const serve
       }
     }
   }
-  o.allocations = t_seen;
   o.finished = ended == o.added;
-  multi.reset();
+  multi.reset();  // still armed: the teardown may not allocate where it cannot fail
+  o.allocations = t_seen;
   return o;
 }
 
 // `max_ended`: how many transfers one failed allocation may end. By address nothing is
 // shared, so one; by name a lookup is shared by the transfers that joined it, and a
-// resolver socket that cannot be watched ends every lookup under way.
+// resolver socket that cannot be watched ends every lookup under way. `fail_count` > 1
+// fails the handlers' own allocations too (the finished transfer's record).
 void check_every_allocation(const server::ServerProcess& srv, const server::Dnsmasq* dns,
-                            int max_ended, TimerKind timers) {
-  SCOPED_TRACE(timer_name(timers));
-  const Outcome clean = run_workload(srv, 0, dns, timers);
+                            int max_ended, TimerKind timers, long fail_count = 1) {
+  SCOPED_TRACE(::testing::Message() << timer_name(timers) << ", " << fail_count << " in a row");
+  const Outcome clean = run_workload(srv, 0, 1, dns, timers);
   ASSERT_TRUE(clean.finished);
   ASSERT_EQ(clean.ok, 5);
   ASSERT_GT(clean.allocations, 20);
@@ -137,17 +144,19 @@ void check_every_allocation(const server::ServerProcess& srv, const server::Dnsm
   const int fds_before = open_fds();
   for (long n = 1; n <= clean.allocations; ++n) {
     SCOPED_TRACE(::testing::Message() << "allocation " << n << " of " << clean.allocations);
-    const Outcome o = run_workload(srv, n, dns, timers);
+    const Outcome o = run_workload(srv, n, fail_count, dns, timers);
     ASSERT_TRUE(o.finished) << "a transfer hung";
     EXPECT_EQ(o.added + o.refused_oom, 5);
     EXPECT_EQ(o.other, 0) << o.others;
     EXPECT_EQ(o.ok + o.oom, o.added);
-    EXPECT_LE(o.oom + o.refused_oom, max_ended) << "transfers ended by one failed allocation";
+    EXPECT_LE(o.oom + o.refused_oom, std::min<long>(5, max_ended * fail_count))
+        << "transfers ended by the failed allocations";
     oom_seen += o.oom + o.refused_oom;
     EXPECT_EQ(open_fds(), fds_before) << "a descriptor leaked";
   }
-  std::printf("timers %s: allocations in the workload: %ld, transfers ended out_of_memory over all runs: %d\n",
-              timer_name(timers), clean.allocations, oom_seen);
+  std::printf("timers %s, %ld failing in a row: allocations in the workload: %ld, "
+              "transfers ended out_of_memory over all runs: %d\n",
+              timer_name(timers), fail_count, clean.allocations, oom_seen);
   // Most allocations belong to one transfer: their failure must show.
   EXPECT_GT(oom_seen, clean.allocations / 2);
 }
@@ -171,6 +180,17 @@ TEST(AllocationFailure, ByNameThroughTheResolverToo) {
   for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
     check_every_allocation(srv, &dns, 5, timers);
   }
+}
+
+// Two and three failures in a row: the handler that ends a transfer out_of_memory needs no
+// memory itself. When the finished transfer's record cannot be queued, the transfer keeps
+// it until info_read() hands it out; nothing escapes socket_action().
+TEST(AllocationFailure, SeveralInARowStillEndEachTransferOnce) {
+  server::ServerProcess srv(server::ServerOptions{});
+  for (long in_a_row : {2, 3}) check_every_allocation(srv, nullptr, 1, TimerKind::splay, in_a_row);
+  server::Dnsmasq dns({{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"},
+                       {"h2.msb.test", "127.0.0.1"}});
+  check_every_allocation(srv, &dns, 5, TimerKind::splay, 2);
 }
 
 }  // namespace

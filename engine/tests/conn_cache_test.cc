@@ -25,9 +25,25 @@ TEST(ConnCache, TakesByOriginAndEvictsTheOldest) {
   EXPECT_EQ(b->fd, 4);
   EXPECT_EQ(cache.take("b:80"), nullptr);
   EXPECT_EQ(cache.size(), 1u);
-  auto rest = cache.drain();
-  ASSERT_EQ(rest.size(), 1u);
-  EXPECT_EQ(rest[0]->fd, 5);
+  auto rest = cache.take_oldest();
+  ASSERT_NE(rest, nullptr);
+  EXPECT_EQ(rest->fd, 5);
+  EXPECT_EQ(cache.take_oldest(), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(ConnCache, EmptiesOldestFirstAndForgetsTheOrigins) {
+  ConnCache cache(3);
+  cache.put(conn(3, "a:80"));
+  cache.put(conn(4, "a:80"));
+  cache.put(conn(5, "b:80"));
+  for (int fd : {3, 4, 5}) {
+    auto c = cache.take_oldest();
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->fd, fd);
+  }
+  EXPECT_EQ(cache.take("a:80"), nullptr);
+  EXPECT_EQ(cache.take("b:80"), nullptr);
 }
 
 TEST(ConnCache, ZeroCapacityCachesNothing) {
