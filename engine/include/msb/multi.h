@@ -107,6 +107,8 @@ class Multi {
 
   // Milliseconds until the nearest timeout, 0 if already due, -1 if none.
   long timeout();
+  // The next finished transfer's record, oldest first; nullopt when none is waiting. (A
+  // record that could not be queued for lack of memory comes after those that were.)
   std::optional<Done> info_read();
   // Attaches a pointer to a socket the engine reported; handed back by the socket
   // callback. False if the engine does not know the socket.
