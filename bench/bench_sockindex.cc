@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sockindex.h"
+#include "sockindex/sockindex.h"
 
 namespace msb::detail {
 namespace {

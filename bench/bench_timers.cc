@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "timer_queue.h"
+#include "timers/timer_queue.h"
 
 namespace msb::detail {
 namespace {

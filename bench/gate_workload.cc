@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "msb/multi.h"
-#include "sockindex.h"
-#include "timer_queue.h"
+#include "sockindex/sockindex.h"
+#include "timers/timer_queue.h"
 
 namespace {
 

@@ -81,9 +81,9 @@ void run_many(const std::string& backend, server::TrickleServer& srv, int count,
     EXPECT_EQ(s.perform_calls, 0u);
     EXPECT_GT(s.socket_action_socket_ns.count(), 0u);
     EXPECT_GT(s.socket_action_timer_ns.count(), 0u);
-    EXPECT_GT(driver.loop().stats().modifies, 0u);
+    EXPECT_GT(driver.backend().stats().modifies, 0u);
   }
-  EXPECT_GT(driver.loop().stats().waits, 0u);
+  EXPECT_GT(driver.backend().stats().waits, 0u);
 }
 
 class ManyTransfers : public ::testing::TestWithParam<std::string> {

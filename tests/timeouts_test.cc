@@ -111,7 +111,7 @@ TEST(DefaultTimeout, ATransferWithoutATotalTimeoutGetsTheTenMinuteDefault) {
   spec.url = silent.url("/");
   ASSERT_TRUE(driver.multi().add(spec));
   // Until the request is out, the only deadline left is the total one.
-  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.loop().run_once(10);
+  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.backend().run_once(10);
   const long ms = driver.multi().timeout();
   EXPECT_GT(ms, kDefaultTotalTimeoutMs - 5000);
   EXPECT_LE(ms, long{kDefaultTotalTimeoutMs});
@@ -126,7 +126,7 @@ TEST(DefaultTimeout, ZeroMeansNoTotalTimeout) {
   spec.url = silent.url("/");
   spec.total_timeout_ms = 0;
   ASSERT_TRUE(driver.multi().add(spec));
-  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.loop().run_once(10);
+  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.backend().run_once(10);
   EXPECT_EQ(driver.multi().timeout(), -1);
   EXPECT_EQ(driver.multi().stats().running, 1u);
 }

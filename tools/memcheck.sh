@@ -26,7 +26,7 @@ run() {  # [valgrind options...] program [args...]
 run "$build/engine/tests/msb_unit_tests"
 # Its own operator new (failing the N-th allocation) must stay in charge, over malloc,
 # which valgrind still checks.
-run --soname-synonyms=somalloc=nouserintercepts "$build/engine/tests/msb_alloc_failure_tests"
+run --soname-synonyms=somalloc=nouserintercepts "$build/tests/msb_alloc_failure_tests"
 # Hostile replies, timeouts, keep-alive, DNS, faults and the callback contract, on epoll.
 run "$build/tests/msb_e2e_tests" --gtest_filter='*epoll*:DefaultTimeout.*'
 echo "memcheck: clean"

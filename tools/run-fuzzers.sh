@@ -9,17 +9,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-run() {  # target corpus-name
-  local bin="$build/engine/fuzz/$1"
+run() {  # folder target corpus-name: BUILD_DIR/folder/target, folder/corpus/name
+  local bin="$build/$1/$2"
   [ -x "$bin" ] || { echo "run-fuzzers: $bin is missing" >&2; exit 1; }
-  mkdir -p "$work/$2"
-  cp "$root/engine/fuzz/corpus/$2/"* "$work/$2/"
-  echo "fuzz: $1 for ${seconds}s"
+  mkdir -p "$work/$3"
+  cp "$root/$1/corpus/$3/"* "$work/$3/"
+  echo "fuzz: $2 for ${seconds}s"
   "$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" \
-    "$work/$2" 2>&1 | tail -n 12
+    "$work/$3" 2>&1 | tail -n 12
 }
 
-run fuzz_http1_parser http1
-run fuzz_chunked chunked
-run fuzz_multi multi
-run fuzz_scenario scenario
+run engine/fuzz fuzz_http1_parser http1
+run engine/fuzz fuzz_chunked chunked
+run engine/fuzz fuzz_multi multi
+run tools/fuzz fuzz_scenario scenario

@@ -17,7 +17,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "loop.h"
+#include "msb/loop.h"
 
 namespace msb {
 
@@ -66,6 +66,6 @@ class EpollLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Loop> make_epoll_loop() { return std::make_unique<EpollLoop>(); }
+std::unique_ptr<Backend> make_epoll_loop() { return std::make_unique<EpollLoop>(); }
 
 }  // namespace msb

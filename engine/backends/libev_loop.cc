@@ -14,7 +14,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "loop.h"
+#include "msb/loop.h"
 
 namespace msb {
 
@@ -102,6 +102,6 @@ class LibevLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Loop> make_libev_loop() { return std::make_unique<LibevLoop>(); }
+std::unique_ptr<Backend> make_libev_loop() { return std::make_unique<LibevLoop>(); }
 
 }  // namespace msb

@@ -1,4 +1,4 @@
-#include "loop.h"
+#include "msb/loop.h"
 
 #include <time.h>
 
@@ -26,32 +26,22 @@ class MultiTarget final : public LoopTarget {
 
 }  // namespace
 
-bool Loop::attach(LoopTarget* target) {
-  if (!uses_callbacks()) return false;
-  target_ = target;
-  return true;
-}
+void Loop::attach(LoopTarget* target) { target_ = target; }
 
 std::unique_ptr<Multi> Loop::make_multi(MultiOptions options) {
   auto observe_socket = std::move(options.socket_fn);
   auto observe_timer = std::move(options.timer_fn);
-  if (uses_callbacks()) {
-    options.socket_fn = [this, observe_socket](int fd, int what, void* p) {
-      const int refused = observe_socket ? observe_socket(fd, what, p) : 0;
-      if (refused && what != kPollRemove) return refused;
-      return watch(fd, what);
-    };
-    options.timer_fn = [this, observe_timer](long ms) {
-      if (observe_timer) observe_timer(ms);
-      set_timer(ms);
-    };
-  } else {
-    options.socket_fn = std::move(observe_socket);
-    options.timer_fn = std::move(observe_timer);
-  }
+  options.socket_fn = [this, observe_socket](int fd, int what, void* p) {
+    const int refused = observe_socket ? observe_socket(fd, what, p) : 0;
+    if (refused && what != kPollRemove) return refused;
+    return watch(fd, what);
+  };
+  options.timer_fn = [this, observe_timer](long ms) {
+    if (observe_timer) observe_timer(ms);
+    set_timer(ms);
+  };
   auto multi = std::make_unique<Multi>(std::move(options));
-  multi_ = multi.get();
-  multi_target_ = std::make_unique<MultiTarget>(multi_);
+  multi_target_ = std::make_unique<MultiTarget>(multi.get());
   target_ = multi_target_.get();
   return multi;
 }
@@ -128,25 +118,6 @@ int Loop::run_once(int max_wait_ms) {
   poll(wait_ms(max_wait_ms));
   fire_timer_if_due();
   return static_cast<int>(stats_.events + stats_.timer_fires - before);
-}
-
-std::unique_ptr<Loop> make_select_loop();
-std::unique_ptr<Loop> make_poll_loop();
-std::unique_ptr<Loop> make_epoll_loop();
-std::unique_ptr<Loop> make_libev_loop();
-std::unique_ptr<Loop> make_perform_loop();
-
-std::vector<std::string> loop_names() { return {"select", "poll", "epoll", "libev", "perform"}; }
-
-std::unique_ptr<Loop> make_loop(const std::string& name) {
-  if (name == "select") return make_select_loop();
-  if (name == "poll") return make_poll_loop();
-  if (name == "epoll") return make_epoll_loop();
-  if (name == "libev") return make_libev_loop();
-  if (name == "perform") return make_perform_loop();
-  std::string known;
-  for (const auto& n : loop_names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown backend '" + name + "' (known: " + known + ")");
 }
 
 }  // namespace msb

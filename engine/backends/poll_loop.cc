@@ -7,7 +7,7 @@
 //     kEventErr and the engine's recv()/SO_ERROR says what happened.
 #include <poll.h>
 
-#include "loop.h"
+#include "msb/loop.h"
 
 namespace msb {
 
@@ -65,6 +65,6 @@ class PollLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Loop> make_poll_loop() { return std::make_unique<PollLoop>(); }
+std::unique_ptr<Backend> make_poll_loop() { return std::make_unique<PollLoop>(); }
 
 }  // namespace msb

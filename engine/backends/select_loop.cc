@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "loop.h"
+#include "msb/loop.h"
 
 namespace msb {
 
@@ -65,6 +65,6 @@ class SelectLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Loop> make_select_loop() { return std::make_unique<SelectLoop>(); }
+std::unique_ptr<Backend> make_select_loop() { return std::make_unique<SelectLoop>(); }
 
 }  // namespace msb

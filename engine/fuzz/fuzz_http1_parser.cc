@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "http1_parser.h"
+#include "http1/http1_parser.h"
 
 using msb::detail::BodySink;
 using msb::detail::Http1Parser;

@@ -1,4 +1,4 @@
-#include "conn_cache.h"
+#include "core/conn_cache.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The response parser against a table of valid and invalid responses. Each vector is fed
 // whole, one byte at a time, and split in two at every offset: the outcome must not depend
 // on how the bytes arrive.
-#include "http1_parser.h"
+#include "http1/http1_parser.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <unordered_map>
 
-#include "sockindex.h"
+#include "sockindex/sockindex.h"
 
 namespace msb::detail {
 namespace {

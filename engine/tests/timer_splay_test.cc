@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "timer_splay.h"
+#include "timers/timer_splay.h"
 
 namespace msb::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "url.h"
+#include "http1/url.h"
 
 #include <gtest/gtest.h>
 

@@ -17,7 +17,7 @@ void raise_fd_limit() {
 }
 
 LoopDriver::LoopDriver(MultiOptions options, const std::string& backend)
-    : loop_(make_loop(backend)) {
+    : backend_(make_backend(backend)) {
   auto observe = std::move(options.socket_fn);
   options.socket_fn = [this, observe](int fd, int what, void* p) {
     const int rc = observe ? observe(fd, what, p) : 0;
@@ -30,7 +30,7 @@ LoopDriver::LoopDriver(MultiOptions options, const std::string& backend)
     if (what == kPollRemove) seen_.erase(fd);
     return rc;
   };
-  multi_ = loop_->make_multi(std::move(options));
+  multi_ = backend_->make_multi(std::move(options));
 }
 
 LoopDriver::~LoopDriver() {
@@ -47,17 +47,19 @@ bool LoopDriver::run(std::chrono::milliseconds limit) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= end) return false;
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(end - now);
-    loop_->run_once(static_cast<int>(left.count()));
+    backend_->run_once(static_cast<int>(left.count()));
     drain();
   }
   drain();
   return true;
 }
 
-std::vector<std::string> all_backends() { return loop_names(); }
+std::vector<std::string> all_backends() { return backend_names(); }
 
 int fit_to_backend(const std::string& backend, int transfers) {
-  return backend == "select" ? std::min(transfers, 300) : transfers;
+  // Client and server share the process, so the server's sockets count against the cap too.
+  const BackendInfo* b = find_backend(backend);
+  return b && b->fd_cap > 0 ? std::min(transfers, b->fd_cap * 3 / 10) : transfers;
 }
 
 std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {

@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "loop.h"
+#include "msb/backend.h"
 #include "msb/multi.h"
 
 namespace msb::test {
@@ -27,7 +27,7 @@ class LoopDriver {
   explicit LoopDriver(MultiOptions options = {}, const std::string& backend = "epoll");
   ~LoopDriver();
   Multi& multi() { return *multi_; }
-  Loop& loop() { return *loop_; }
+  Backend& backend() { return *backend_; }
   // Loops until no transfer runs or `limit` passes; true if everything finished.
   bool run(std::chrono::milliseconds limit);
   std::vector<Done> done;        // every Done read so far
@@ -35,7 +35,7 @@ class LoopDriver {
   std::size_t watched = 0;
 
  private:
-  std::unique_ptr<Loop> loop_;
+  std::unique_ptr<Backend> backend_;
   std::unique_ptr<Multi> multi_;
   std::unordered_set<int> seen_;
 };

@@ -144,7 +144,23 @@ int cmd_merge(const std::vector<std::string>& files, const std::string& out) {
   return 0;
 }
 
-int cmd_keys() {
+int cmd_keys(const std::string& values_of) {
+  if (!values_of.empty()) {
+    // The allowed values as a TOML list, ready for --set (the ctest sweeps use it).
+    for (const auto& k : msb::cli::scenario_keys()) {
+      if (k.name != values_of) continue;
+      if (k.choices.empty()) {
+        std::fprintf(stderr, "msbench: key '%s' takes any %s, not one of a list\n", k.name.c_str(), k.type.c_str());
+        return 2;
+      }
+      std::string list;
+      for (const auto& c : k.choices) list += (list.empty() ? "" : ",") + ("\"" + c + "\"");
+      std::printf("[%s]\n", list.c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "msbench: no scenario key '%s'\n", values_of.c_str());
+    return 2;
+  }
   for (const auto& k : msb::cli::scenario_keys()) {
     std::printf("  %-20s %-8s %s\n", k.name.c_str(), k.type.c_str(), k.help.c_str());
   }
@@ -186,6 +202,8 @@ int main(int argc, char** argv) {
   merge->add_option("--out,-o", merge_out, "Merged results file")->required();
 
   auto* keys = app.add_subcommand("keys", "List the keys a scenario file may set");
+  std::string values_of;
+  keys->add_option("--values", values_of, "Print the values KEY may take, as a TOML list");
 
   try {
     app.parse(argc, argv);
@@ -197,7 +215,7 @@ int main(int argc, char** argv) {
     if (*serve) return cmd_serve(serve_opt);
     if (*run) return cmd_run(files, overrides, workers, out);
     if (*merge) return cmd_merge(merge_files, merge_out);
-    if (*keys) return cmd_keys();
+    if (*keys) return cmd_keys(values_of);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "msbench: %s\n", e.what());
     return *merge ? 2 : 1;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "loop.h"
+#include "msb/backend.h"
 #include "msb/multi.h"
 
 namespace msb::cli {

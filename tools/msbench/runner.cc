@@ -73,8 +73,10 @@ void write_line(int fd, const std::string& line) {
 }  // namespace
 
 int connections_per_process(const std::string& backend) {
-  if (backend == "select") return FD_SETSIZE - 64;  // select() cannot go past FD_SETSIZE
   const long limit = server::raise_fd_limit();
+  const BackendInfo* b = find_backend(backend);
+  // Room for the process's own descriptors (stdio, the loop, the pipe, c-ares) below the cap.
+  if (b && b->fd_cap > 0) return std::max(1, std::min<int>(b->fd_cap - 64, static_cast<int>(limit) - 1000));
   return static_cast<int>(std::max(1000L, limit - 1000));
 }
 

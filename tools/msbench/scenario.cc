@@ -13,7 +13,7 @@
 #include <variant>
 
 #include "engine.h"
-#include "loop.h"
+#include "msb/backend.h"
 
 namespace msb::cli {
 
@@ -97,13 +97,13 @@ const std::vector<KeySpec>& key_specs() {
        [](const std::string& s) -> std::string {
          return engine_built(s) ? "" : "this msbench was built without libcurl (install libcurl4-openssl-dev and rebuild)";
        }},
-      {"backend", Kind::string, 0, 0, loop_names(), [](RunConfig& c, const Value& v) { c.backend = as_str(v); },
+      {"backend", Kind::string, 0, 0, backend_names(), [](RunConfig& c, const Value& v) { c.backend = as_str(v); },
        "event loop driving the engine"},
-      {"sockindex", Kind::string, 0, 0, {"chained", "resizable", "direct"}, [](RunConfig& c, const Value& v) { c.sockindex = as_str(v); },
+      {"sockindex", Kind::string, 0, 0, sockindex_names(), [](RunConfig& c, const Value& v) { c.sockindex = as_str(v); },
        "socket index variant"},
       {"buckets", Kind::integer, 1, 1 << 24, {}, [](RunConfig& c, const Value& v) { c.buckets = unsigned(as_int(v)); },
        "buckets of the chained socket index (7, 97: curl 2006; 911: curl today)"},
-      {"timers", Kind::string, 0, 0, {"splay", "heap", "wheel"}, [](RunConfig& c, const Value& v) { c.timers = as_str(v); },
+      {"timers", Kind::string, 0, 0, timer_names(), [](RunConfig& c, const Value& v) { c.timers = as_str(v); },
        "timer structure"},
       {"instrument", Kind::boolean, 0, 0, {}, [](RunConfig& c, const Value& v) { c.instrument = std::get<bool>(v); },
        "time every socket_action call (its cost is measured by the benchmarks)"},
@@ -277,12 +277,12 @@ Setting read_setting(const KeySpec& spec, const toml::node& node, const Origin& 
 const std::vector<ScenarioKey>& scenario_keys() {
   static const std::vector<ScenarioKey> keys = [] {
     std::vector<ScenarioKey> out = {
-        {"name", "string", "the scenario's name (default: the file's stem)"},
-        {"description", "string", "what question the scenario answers"},
-        {"output", "string", "results file (default: out/<name>.json)"},
-        {"repetitions", "integer", "times each sweep point runs (1..1000)"},
+        {"name", "string", "the scenario's name (default: the file's stem)", {}},
+        {"description", "string", "what question the scenario answers", {}},
+        {"output", "string", "results file (default: out/<name>.json)", {}},
+        {"repetitions", "integer", "times each sweep point runs (1..1000)", {}},
     };
-    for (const auto& k : key_specs()) out.push_back({k.name, kind_name(k.kind), k.help});
+    for (const auto& k : key_specs()) out.push_back({k.name, kind_name(k.kind), k.help, k.choices});
     return out;
   }();
   return keys;

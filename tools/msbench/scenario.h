@@ -36,6 +36,7 @@ struct ScenarioKey {
   std::string name;
   std::string type;  // "integer", "number", "string", "boolean"
   std::string help;
+  std::vector<std::string> choices;  // a string key's allowed values; empty: any
 };
 const std::vector<ScenarioKey>& scenario_keys();
 

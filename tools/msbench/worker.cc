@@ -108,7 +108,7 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   const auto timers = parse_timer(config.timers);
   if (!sockindex || !timers) throw std::runtime_error("worker: unknown sockindex or timers");
 
-  auto loop = make_loop(config.backend);
+  auto loop = make_backend(config.backend);
   MultiOptions opt;
   opt.sockindex = *sockindex;
   opt.sockindex_buckets = config.buckets;

@@ -30,37 +30,13 @@
 #include <string>
 #include <vector>
 
+#include "msb/events.h"
 #include "msb/stats.h"
 #include "msb/sys.h"
 #include "msb/transfer.h"
+#include "msb/variants.h"
 
 namespace msb {
-
-// What the engine wants watched on a socket (the socket callback's `what`).
-enum Poll : int { kPollNone = 0, kPollIn = 1, kPollOut = 2, kPollInOut = 3, kPollRemove = 4 };
-const char* poll_name(int what);
-
-// What happened on a socket (socket_action's `events`); 0 means "unknown, go and look".
-enum Event : int { kEventIn = 1, kEventOut = 2, kEventErr = 4 };
-
-// socket_action's fd for "the timer fired".
-inline constexpr int kSocketTimeout = -1;
-
-enum class SockIndexKind : std::uint8_t {
-  chained,    // fixed bucket count, fd % buckets (curl 2006: 7 or 97; curl today: 911)
-  resizable,  // power-of-two buckets, doubled to keep load <= 1
-  direct,     // array indexed by fd
-};
-enum class TimerKind : std::uint8_t {
-  splay,  // splay tree (curl's choice): the reference
-  heap,   // 4-ary min-heap (libev's choice)
-  wheel,  // hierarchical timing wheel, exact (no tick rounding)
-};
-
-const char* sockindex_name(SockIndexKind k);
-std::optional<SockIndexKind> parse_sockindex(const std::string& name);
-const char* timer_name(TimerKind k);
-std::optional<TimerKind> parse_timer(const std::string& name);
 
 // Returns 0, or -1 if the application cannot watch the socket (e.g. select() and an fd past
 // FD_SETSIZE): the transfers waiting on it then end with Result::watch_failed.

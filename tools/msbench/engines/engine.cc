@@ -16,22 +16,27 @@ bool engine_built(const std::string& name) {
 }
 
 std::string engine_backend_conflict(const std::string& engine, const std::string& backend) {
-  if (engine != "msbench" && backend == "perform") {
-    return "engine '" + engine + "' runs on a callback backend (select, poll, epoll, libev); "
-           "'perform' drives msbench's own perform() only";
+  const BackendInfo* b = find_backend(backend);
+  if (engine != "msbench" && b && !b->callbacks) {
+    std::string callback_backends;
+    for (const auto& x : backends()) {
+      if (x.callbacks) callback_backends += (callback_backends.empty() ? "" : ", ") + std::string(x.name);
+    }
+    return "engine '" + engine + "' runs on a callback backend (" + callback_backends + "); '" +
+           backend + "' drives msbench's own engine only";
   }
   return "";
 }
 
-std::unique_ptr<Engine> make_engine(const std::string& name, Loop& loop,
+std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
                                     const MultiOptions& options, const std::string& dns_server) {
-  const std::string conflict = engine_backend_conflict(name, loop.name());
+  const std::string conflict = engine_backend_conflict(name, backend.name());
   if (!conflict.empty()) throw std::runtime_error(conflict);
-  if (name == "msbench") return make_msbench_engine(loop, options);
-  if (name == "floor") return make_floor_engine(loop);
+  if (name == "msbench") return make_msbench_engine(backend, options);
+  if (name == "floor") return make_floor_engine(*backend.loop());
   if (name == "libcurl") {
 #ifdef MSB_HAVE_LIBCURL
-    return make_libcurl_engine(loop, dns_server);
+    return make_libcurl_engine(*backend.loop(), dns_server);
 #else
     (void)dns_server;
     throw std::runtime_error("engine 'libcurl': this msbench was built without libcurl "

@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "loop.h"
+#include "msb/backend.h"
+#include "msb/loop.h"
 #include "msb/multi.h"
 #include "run_config.h"
 
@@ -79,10 +80,10 @@ std::string engine_backend_conflict(const std::string& engine, const std::string
 
 // `options` carries the msbench engine's settings (the references ignore what they lack);
 // `dns_server` is the resolver for host names, "" for the system's.
-std::unique_ptr<Engine> make_engine(const std::string& name, Loop& loop,
+std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
                                     const MultiOptions& options, const std::string& dns_server);
 
-std::unique_ptr<Engine> make_msbench_engine(Loop& loop, const MultiOptions& options);
+std::unique_ptr<Engine> make_msbench_engine(Backend& backend, const MultiOptions& options);
 std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server);
 std::unique_ptr<Engine> make_floor_engine(Loop& loop);
 

@@ -9,7 +9,8 @@ namespace {
 
 class MsbenchEngine final : public Engine {
  public:
-  MsbenchEngine(Loop& loop, const MultiOptions& options) : multi_(loop.make_multi(options)) {}
+  MsbenchEngine(Backend& backend, const MultiOptions& options)
+      : multi_(backend.make_multi(options)) {}
 
   std::uint64_t add(const TransferSpec& spec) override {
     const AddResult added = multi_->add(spec);
@@ -31,8 +32,8 @@ class MsbenchEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_msbench_engine(Loop& loop, const MultiOptions& options) {
-  return std::make_unique<MsbenchEngine>(loop, options);
+std::unique_ptr<Engine> make_msbench_engine(Backend& backend, const MultiOptions& options) {
+  return std::make_unique<MsbenchEngine>(backend, options);
 }
 
 }  // namespace msb::cli

@@ -1,0 +1,71 @@
+// What drives a Multi, and the registry of every way msbench can do it.
+//
+// A backend owns the waiting: either an event loop fed by the multi_socket callbacks
+// (select, poll, epoll, libev: see loop.h), or the legacy driver that asks the engine for
+// all its sockets and calls perform() (perform_driver.cc). The runner and the tests hold a
+// Backend and never need to know which kind it is; the reference engines (libcurl, the
+// floor) need the callback kind, and ask for it through loop().
+//
+// Adding a backend is one file (its class and a make_ function) and one row in the
+// registry (backends.cc): scenario keys, `msbench keys`, the runner's per-process capacity
+// and every backend-parameterised test read the registry.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "msb/multi.h"
+
+namespace msb {
+
+class Loop;
+
+struct LoopStats {
+  std::uint64_t waits = 0;        // calls that waited (epoll_wait, poll, select, ev_run)
+  std::uint64_t events = 0;       // ready sockets dispatched into socket_action
+  std::uint64_t timer_fires = 0;  // socket_action(kSocketTimeout) calls
+  std::uint64_t modifies = 0;     // changes applied to the kernel/loop's interest set
+  std::uint64_t redundant = 0;    // watch() calls that left the applied mask unchanged
+  double events_per_wait() const { return waits ? double(events) / double(waits) : 0; }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+
+  // Creates a Multi driven by this backend. Callbacks already in `options` still run
+  // first (to observe them; a socket callback returning -1 there refuses the socket,
+  // which is how tests inject watch failures).
+  virtual std::unique_ptr<Multi> make_multi(MultiOptions options) = 0;
+  // One iteration: waits at most max_wait_ms (less if a timeout is due sooner; -1: no
+  // limit), then dispatches what is ready. Returns the number of dispatches.
+  virtual int run_once(int max_wait_ms) = 0;
+  virtual const LoopStats& stats() const = 0;
+
+  // The callback-driven loop behind this backend, for code that feeds it sockets of its
+  // own (the reference engines); null for a backend without callbacks (perform).
+  virtual Loop* loop() { return nullptr; }
+};
+
+struct BackendInfo {
+  const char* name;
+  std::unique_ptr<Backend> (*make)();
+  // Watchable fds are below this (select: FD_SETSIZE); 0: no limit of the backend's own.
+  int fd_cap;
+  // Driven through the socket and timer callbacks (and so usable by the reference engines).
+  bool callbacks;
+  const char* summary;  // one line for `msbench keys` and the README
+};
+
+// Every backend, in the order sweeps and tests list them.
+const std::vector<BackendInfo>& backends();
+const BackendInfo* find_backend(const std::string& name);
+std::vector<std::string> backend_names();
+// Throws std::invalid_argument listing the known names for an unknown one, and
+// std::runtime_error if the backend cannot start here (e.g. the kernel lacks it).
+std::unique_ptr<Backend> make_backend(const std::string& name);
+
+}  // namespace msb

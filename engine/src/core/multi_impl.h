@@ -1,0 +1,126 @@
+// Multi's internals: the dispatch side (multi.cc: socket_action, perform, callbacks,
+// timers) and the per-transfer state machine (transfer_steps.cc) share this class.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <unordered_set>
+
+#include "core/conn_cache.h"
+#include "msb/multi.h"
+#include "dns/resolver.h"
+#include "sockindex/sockindex.h"
+#include "timers/timer_queue.h"
+#include "core/transfer.h"
+
+namespace msb {
+
+class Multi::Impl : private detail::Resolver::Host {
+ public:
+  explicit Impl(MultiOptions options);
+  ~Impl();
+
+  AddResult add(TransferSpec spec);
+  bool remove(TransferId id);
+  int socket_action(int fd, int events);
+  int perform();
+  long timeout();
+  std::optional<Done> info_read();
+  bool assign(int fd, void* socketp);
+  bool fdset(fd_set* read_set, fd_set* write_set, int* max_fd);
+  void pollset(std::vector<pollfd>& out);
+  int running() const { return static_cast<int>(live_); }
+  std::size_t sockets() const { return index_->size(); }
+  MultiStats stats() const;
+  void reset_timing_stats();
+
+ private:
+  using Transfer = detail::Transfer;
+  using Connection = detail::Connection;
+
+  // --- transfers (multi.cc)
+  Transfer* lookup(TransferId id);
+  AddResult add_or_throw(TransferSpec spec);
+  void continue_resolved(Transfer& t, Result result, std::vector<detail::ResolvedAddress> addresses);
+  void release_slot(Transfer& t);
+  void free_slot(Transfer& t);
+
+  // --- the state machine (transfer_steps.cc)
+  // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
+  // `fd` is the socket the events came on, or -1 when stepping without one (perform()).
+  void step(Transfer& t, int fd, int events);
+  // step(), ending the transfer out_of_memory if an allocation in it fails.
+  void step_guarded(Transfer& t, int fd, int events);
+  void on_expired(Transfer& t, std::int64_t now);
+  void start(Transfer& t, std::int64_t now);
+  void resolve_and_connect(Transfer& t);
+  void connect_next(Transfer& t);
+  void check_connect(Transfer& t, int events);
+  void on_connected(Transfer& t);
+  void send_request(Transfer& t);
+  // `fd` is t.conn->fd, passed down from socket_action() so that a trickle's event does
+  // not have to fetch the (cold) Connection before it can call recv().
+  void receive(Transfer& t, int fd);
+  bool retry_on_fresh_connection(Transfer& t);
+  void finish(Transfer& t, Result result, int os_error = 0);
+  void set_state(Transfer& t, detail::TransferState s);
+
+  // --- name resolution (multi.cc): c-ares' sockets and deadline live in the same index
+  // and timer queue as the transfers'.
+  bool ensure_resolver();
+  void start_resolving(Transfer& t);
+  void stop_resolving(Transfer& t);
+  bool resolver_socket(int fd, int want) override;
+  void resolved(TransferId id, Result result,
+                std::vector<detail::ResolvedAddress> addresses) override;
+  void resolver_timer(std::int64_t deadline) override;
+
+  // --- deadlines (multi.cc)
+  void set_expire(Transfer& t, detail::ExpireId id, std::int64_t when);
+  void clear_expire(Transfer& t, detail::ExpireId id);
+  void requeue(Transfer& t);
+  void run_expired(std::int64_t now);
+  void update_timer();
+
+  // --- sockets (multi.cc)
+  void watch(Transfer& t, int want);
+  void unwatch(Transfer& t);
+  void sync_socket(detail::SockEntry& e);
+  void close_connection(Transfer& t);
+  void cache_or_close(Transfer& t);
+  void close_fd(int fd);
+  void fail_refused();
+
+  MultiOptions opt_;
+  SysCalls& sys_;
+  std::unique_ptr<detail::SockIndex> index_;
+  std::unique_ptr<detail::TimerQueue> timers_;
+  detail::ConnCache cache_;
+
+  std::vector<std::unique_ptr<Transfer>> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint64_t serial_ = 0;
+  std::size_t live_ = 0;
+  std::deque<Done> done_;
+  // Finished transfers whose Done could not be queued (out of memory): each keeps its slot
+  // and its result until info_read() hands it out. Intrusive, so parking never allocates.
+  Transfer* undelivered_head_ = nullptr;
+  Transfer* undelivered_tail_ = nullptr;
+
+  bool timer_armed_ = false;  // the application holds a timer we asked for
+  std::int64_t timer_deadline_ = 0;
+  std::vector<TransferId> waiting_;  // scratch for socket_action, reused (no allocation)
+  std::vector<TransferId> refused_;  // transfers whose socket the application refused
+  std::vector<char> recv_buffer_;    // shared by all transfers
+
+  std::unique_ptr<detail::Resolver> resolver_;  // made at the first host name
+  detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline
+  std::unordered_set<Transfer*> resolving_;     // transfers waiting for an answer
+  std::vector<int> resolver_fds_;               // c-ares' sockets now
+
+  MultiStats stats_;
+};
+
+}  // namespace msb

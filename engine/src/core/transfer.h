@@ -1,0 +1,89 @@
+// One request/response exchange: the engine's per-transfer state.
+//
+// Kept small on purpose (the target is < 1 KiB of user-space memory per idle connection):
+// the receive buffer is shared by the whole Multi, the parser keeps only an unfinished line,
+// and the request text and resolved addresses are freed as soon as they have served.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "http1/http1_parser.h"
+#include "msb/transfer.h"
+#include "timers/timer_queue.h"
+#include "http1/url.h"
+
+namespace msb::detail {
+
+struct SockEntry;
+
+// A TCP connection to an origin; it outlives a transfer when kept alive in the cache.
+struct Connection {
+  int fd = -1;
+  std::string origin;          // "host:port", the connection cache's key
+  SockEntry* watch = nullptr;  // the socket index entry while the engine watches fd
+};
+
+enum class TransferState : std::uint8_t { init, resolving, connecting, sending, receiving, done };
+const char* state_name(TransferState s);
+
+// A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.
+enum ExpireId : std::uint8_t { kExpireStart, kExpireConnect, kExpireTotal, kExpireLowSpeed,
+                               kExpireCount };
+
+struct ResolvedAddress {
+  sockaddr_storage addr;
+  socklen_t len;
+};
+
+// Field order matters: the fields every event on an established connection touches come
+// first, so a socket_action pulls two or three adjacent cache lines of the transfer rather
+// than five spread over its 520 bytes (the transfer is cold when its socket fires; see the
+// `compare` scenario's ratio to the bare-recv floor).
+struct Transfer {
+  // Hot: every event.
+  TransferId id = 0;
+  std::uint32_t slot = 0;
+  TransferState state = TransferState::init;
+  Method method = Method::get;
+  bool reused = false;     // the current connection came from the cache
+  bool retried = false;    // already re-sent once after a cached connection turned out dead
+  bool out_of_step = false;  // bytes followed the response: the connection is not reused
+  Result result = Result::ok;
+  Expired expired = Expired::none;
+  int os_error = 0;
+  std::unique_ptr<Connection> conn;
+  std::uint64_t received = 0;          // raw bytes read from the socket
+  Http1Parser parser;
+  Timings timings;
+  DataSink sink;
+
+  // Cold: set up, deadlines, teardown.
+  TimerNode timer;
+  std::array<std::int64_t, kExpireCount> deadline{kNever, kNever, kNever, kNever};
+  std::uint64_t window_received = 0;   // `received` when the low-speed window began
+  std::int64_t window_start_ns = 0;
+  std::int64_t start_ns = 0;
+
+  Url url;
+  std::string extra_headers;  // preformatted "Name: value\r\n" lines
+  void* user = nullptr;
+  std::uint32_t connect_timeout_ms = 0;
+  std::uint32_t total_timeout_ms = 0;
+  std::uint32_t low_speed_limit = 0;
+  std::uint32_t low_speed_time_ms = 0;
+
+  std::vector<ResolvedAddress> addresses;  // candidates while connecting
+  std::size_t next_address = 0;
+  std::string request;  // while sending
+  std::size_t request_sent = 0;
+  Transfer* undelivered_next = nullptr;  // finished, waiting for info_read (see finish())
+};
+
+}  // namespace msb::detail

@@ -1,0 +1,69 @@
+// The socket index: fd -> the engine's record of that socket.
+//
+// socket_action(fd) starts here, so this lookup is the engine's per-event cost that grows
+// (or not) with the number of sockets. Three variants, chosen at Multi construction, are
+// what the sockindex scenario and benchmarks compare:
+//  - chained: a fixed number of buckets, fd % buckets (2006 curl used 7 or 97; curl today
+//    911). Chains grow linearly once sockets outnumber buckets.
+//  - resizable: power-of-two buckets doubled whenever sockets would outnumber them, so
+//    the mean chain stays <= 1. fds are small dense integers, so fd & mask spreads them.
+//  - direct: an array indexed by fd. One probe always; memory follows the highest fd.
+// More than one transfer may wait on one socket (c-ares' sockets serve many lookups), so an
+// entry holds a list of waiters, the first inline since nearly every socket has one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "msb/events.h"
+#include "msb/variants.h"
+#include "msb/stats.h"
+
+namespace msb::detail {
+
+struct Transfer;
+
+struct SockWaiter {
+  Transfer* transfer = nullptr;
+  std::uint8_t want = kPollNone;  // what this transfer wants of the socket
+};
+
+struct SockEntry {
+  explicit SockEntry(int f) : fd(f) {}
+  int fd;
+  int reported = kPollNone;  // what the socket callback was last told
+  void* socketp = nullptr;   // assign()ed by the application
+  int resolver_want = 0;     // c-ares' own socket: what c-ares wants (its waiters: lookups)
+  SockEntry* next = nullptr; // chain link for the hashed variants
+  SockWaiter first;          // the common case: one transfer per socket
+  std::vector<SockWaiter> more;
+
+  // The union of what the waiters want.
+  int wanted() const;
+  std::size_t waiter_count() const { return (first.transfer ? 1 : 0) + more.size(); }
+  SockWaiter* find_waiter(const Transfer* t);
+  SockWaiter& add_waiter(Transfer* t);
+  void drop_waiter(const Transfer* t);
+};
+
+class SockIndex {
+ public:
+  virtual ~SockIndex() = default;
+  // The entry for fd, or null. Counts one lookup and the entries compared.
+  virtual SockEntry* find(int fd) = 0;
+  // Adds an entry for fd, which must not be present.
+  virtual SockEntry& insert(int fd) = 0;
+  // Removes and frees the entry for fd, if present.
+  virtual void erase(int fd) = 0;
+  virtual std::size_t size() const = 0;
+  // Visits every entry; the callback must not insert or erase.
+  virtual void for_each(const std::function<void(SockEntry&)>& fn) = 0;
+  // Occupancy and chain statistics, computed by walking the buckets (not for the hot path).
+  virtual SockIndexStats stats() const = 0;
+};
+
+std::unique_ptr<SockIndex> make_sockindex(SockIndexKind kind, unsigned buckets);
+
+}  // namespace msb::detail

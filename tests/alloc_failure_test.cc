@@ -1,0 +1,197 @@
+// Allocation failure: the N-th allocation the engine makes fails (std::bad_alloc), for every
+// N a small workload reaches. The transfer that needed the memory ends out_of_memory (or its
+// add() is refused as such), every other transfer completes, nothing crashes or hangs, and
+// nothing leaks (ASan's leak check and the valgrind job run this binary too).
+//
+// Global operator new is replaced in this binary only; it fails only while armed and only
+// on the test's own thread, so gtest and the server process are untouched.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include "dns_server.h"
+#include "msb/backend.h"
+#include "server_process.h"
+
+namespace {
+
+thread_local bool t_armed = false;
+thread_local long t_seen = 0;       // allocations while armed
+thread_local long t_fail_from = 0;  // the first one that fails (counted from 1; 0: none)
+thread_local long t_fail_count = 1; // how many fail in a row from there
+
+void* allocate(std::size_t n) {
+  if (t_armed) {
+    ++t_seen;
+    if (t_fail_from > 0 && t_seen >= t_fail_from && t_seen < t_fail_from + t_fail_count) {
+      throw std::bad_alloc();
+    }
+  }
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return allocate(n); }
+void* operator new[](std::size_t n) { return allocate(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return allocate(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace msb {
+namespace {
+
+// Descriptors open in this process: a failed allocation must not leak one either.
+int open_fds() {
+  int n = 0;
+  for (int fd = 0; fd < 4096; ++fd) n += fcntl(fd, F_GETFD) != -1;
+  return n;
+}
+
+struct Outcome {
+  int added = 0, refused_oom = 0, ok = 0, oom = 0, other = 0;
+  std::string others;  // the codes counted in `other`
+  bool finished = false;
+  long allocations = 0;
+};
+
+// Five transfers (two by keep-alive on one connection) through epoll, failing `fail_count`
+// allocations in a row from number `fail_at` (0: none), counted from the first add(). With
+// `dns`, by host name: three names for five transfers, so lookups are joined and answers
+// cached.
+Outcome run_workload(const server::ServerProcess& srv, long fail_at, long fail_count,
+                     const server::Dnsmasq* dns, TimerKind timers) {
+  Outcome o;
+  auto loop = make_backend("epoll");
+  MultiOptions opt;
+  opt.timers = timers;
+  if (dns) opt.dns_servers = dns->server();
+  auto multi = loop->make_multi(opt);
+  std::vector<TransferSpec> specs(5);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    std::string url = srv.endpoints()[0].url(i % 2 ? "/chunked/3000/700" : "/bytes/2000");
+    if (dns) url.replace(url.find("127.0.0.1"), 9, "h" + std::to_string(i % 3) + ".msb.test");
+    specs[i].url = url;
+    specs[i].headers = {"X-Test: " + std::to_string(i)};
+    specs[i].total_timeout_ms = 5000;
+  }
+  struct Armed {  // disarmed however the workload ends
+    Armed(long fail_at, long fail_count) {
+      t_seen = 0;
+      t_fail_from = fail_at;
+      t_fail_count = fail_count;
+      t_armed = true;
+    }
+    ~Armed() { t_armed = false; }
+  } armed(fail_at, fail_count);
+  for (auto& s : specs) {
+    const AddResult a = multi->add(std::move(s));  // moved: the test itself allocates nothing
+    if (a) {
+      ++o.added;
+    } else if (a.error == Result::out_of_memory) {
+      ++o.refused_oom;
+    }
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int ended = 0;
+  while (ended < o.added && std::chrono::steady_clock::now() < until) {
+    loop->run_once(50);
+    while (auto d = multi->info_read()) {
+      ++ended;
+      if (d->result == Result::ok) {
+        ++o.ok;
+      } else if (d->result == Result::out_of_memory) {
+        ++o.oom;
+      } else {
+        ++o.other;
+        o.others += std::string(result_name(d->result)) + " ";
+      }
+    }
+  }
+  o.finished = ended == o.added;
+  multi.reset();  // still armed: the teardown may not allocate where it cannot fail
+  o.allocations = t_seen;
+  return o;
+}
+
+// `max_ended`: how many transfers one failed allocation may end. By address nothing is
+// shared, so one; by name a lookup is shared by the transfers that joined it, and a
+// resolver socket that cannot be watched ends every lookup under way. `fail_count` > 1
+// fails the handlers' own allocations too (the finished transfer's record).
+void check_every_allocation(const server::ServerProcess& srv, const server::Dnsmasq* dns,
+                            int max_ended, TimerKind timers, long fail_count = 1) {
+  SCOPED_TRACE(::testing::Message() << timer_name(timers) << ", " << fail_count << " in a row");
+  const Outcome clean = run_workload(srv, 0, 1, dns, timers);
+  ASSERT_TRUE(clean.finished);
+  ASSERT_EQ(clean.ok, 5);
+  ASSERT_GT(clean.allocations, 20);
+  int oom_seen = 0;
+  const int fds_before = open_fds();
+  for (long n = 1; n <= clean.allocations; ++n) {
+    SCOPED_TRACE(::testing::Message() << "allocation " << n << " of " << clean.allocations);
+    const Outcome o = run_workload(srv, n, fail_count, dns, timers);
+    ASSERT_TRUE(o.finished) << "a transfer hung";
+    EXPECT_EQ(o.added + o.refused_oom, 5);
+    EXPECT_EQ(o.other, 0) << o.others;
+    EXPECT_EQ(o.ok + o.oom, o.added);
+    EXPECT_LE(o.oom + o.refused_oom, std::min<long>(5, max_ended * fail_count))
+        << "transfers ended by the failed allocations";
+    oom_seen += o.oom + o.refused_oom;
+    EXPECT_EQ(open_fds(), fds_before) << "a descriptor leaked";
+  }
+  std::printf("timers %s, %ld failing in a row: allocations in the workload: %ld, "
+              "transfers ended out_of_memory over all runs: %d\n",
+              timer_name(timers), fail_count, clean.allocations, oom_seen);
+  // Most allocations belong to one transfer: their failure must show.
+  EXPECT_GT(oom_seen, clean.allocations / 2);
+}
+
+TEST(AllocationFailure, EveryFailedAllocationEndsOneTransferOutOfMemoryAndNothingElse) {
+  server::ServerProcess srv(server::ServerOptions{});
+  for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
+    check_every_allocation(srv, nullptr, 1, timers);
+  }
+}
+
+// The same with names resolved by c-ares against dnsmasq: the answer's handling runs under
+// c-ares' C frames, where a failed allocation must become a result, never an exception.
+// A failed allocation in c-ares' socket-state callback (the socket's index entry) ends the
+// lookups under way out_of_memory at once: before, it threw through c-ares, the lookup hung
+// until the total timeout and c-ares lost the socket (a descriptor leaked).
+TEST(AllocationFailure, ByNameThroughTheResolverToo) {
+  server::Dnsmasq dns({{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"},
+                       {"h2.msb.test", "127.0.0.1"}});
+  server::ServerProcess srv(server::ServerOptions{});
+  for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
+    check_every_allocation(srv, &dns, 5, timers);
+  }
+}
+
+// Two and three failures in a row: the handler that ends a transfer out_of_memory needs no
+// memory itself. When the finished transfer's record cannot be queued, the transfer keeps
+// it until info_read() hands it out; nothing escapes socket_action().
+TEST(AllocationFailure, SeveralInARowStillEndEachTransferOnce) {
+  server::ServerProcess srv(server::ServerOptions{});
+  for (long in_a_row : {2, 3}) check_every_allocation(srv, nullptr, 1, TimerKind::splay, in_a_row);
+  server::Dnsmasq dns({{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"},
+                       {"h2.msb.test", "127.0.0.1"}});
+  check_every_allocation(srv, &dns, 5, TimerKind::splay, 2);
+}
+
+}  // namespace
+}  // namespace msb
