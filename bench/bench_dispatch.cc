@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <map>
 #include <stdexcept>
 #include <vector>
@@ -24,21 +25,21 @@ namespace {
 // The engine's socket() gets one end of a fresh socketpair, already "connected".
 class SocketpairSys : public SysCalls {
  public:
-  int socket(int, int, int) override {
+  SysResult socket(int, int, int) override {
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return -1;
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return {-1, errno};
     peer_[sv[0]] = sv[1];
-    return sv[0];
+    return {sv[0], 0};
   }
-  int connect(int, const sockaddr*, socklen_t) override { return 0; }
-  int setsockopt(int, int, int, const void*, socklen_t) override { return 0; }
-  int close(int fd) override {
+  SysResult connect(int, const sockaddr*, socklen_t) override { return {}; }
+  SysResult setsockopt(int, int, int, const void*, socklen_t) override { return {}; }
+  SysResult close(int fd) override {
     auto it = peer_.find(fd);
     if (it != peer_.end()) {
       ::close(it->second);
       peer_.erase(it);
     }
-    return ::close(fd);
+    return SysCalls::close(fd);
   }
   int peer(int fd) const { return peer_.at(fd); }
 

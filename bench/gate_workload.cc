@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -33,27 +34,27 @@ struct Options {
 
 class CountingSys : public SysCalls {
  public:
-  int socket(int, int, int) override {
+  SysResult socket(int, int, int) override {
     ++calls;
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return -1;
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return {-1, errno};
     peer[sv[0]] = sv[1];
-    return sv[0];
+    return {sv[0], 0};
   }
-  int connect(int, const sockaddr*, socklen_t) override { return ++calls, 0; }
-  int setsockopt(int, int, int, const void*, socklen_t) override { return ++calls, 0; }
-  ssize_t send(int fd, const void* b, size_t n, int f) override { return ++calls, SysCalls::send(fd, b, n, f); }
-  ssize_t recv(int fd, void* b, size_t n, int f) override { return ++calls, SysCalls::recv(fd, b, n, f); }
-  int getsockopt(int fd, int l, int n, void* v, socklen_t* len) override {
+  SysResult connect(int, const sockaddr*, socklen_t) override { return ++calls, SysResult{}; }
+  SysResult setsockopt(int, int, int, const void*, socklen_t) override { return ++calls, SysResult{}; }
+  SysResult send(int fd, const void* b, size_t n, int f) override { return ++calls, SysCalls::send(fd, b, n, f); }
+  SysResult recv(int fd, void* b, size_t n, int f) override { return ++calls, SysCalls::recv(fd, b, n, f); }
+  SysResult getsockopt(int fd, int l, int n, void* v, socklen_t* len) override {
     return ++calls, SysCalls::getsockopt(fd, l, n, v, len);
   }
-  int close(int fd) override {
+  SysResult close(int fd) override {
     ++calls;
     if (auto it = peer.find(fd); it != peer.end()) {
       ::close(it->second);
       peer.erase(it);
     }
-    return ::close(fd);
+    return SysCalls::close(fd);
   }
   std::uint64_t calls = 0;
   std::map<int, int> peer;

@@ -53,12 +53,12 @@ struct ContractChecker {
 class ObservedSys : public SysCalls {
  public:
   explicit ObservedSys(ContractChecker& c) : checker_(c) {}
-  int socket(int domain, int type, int protocol) override {
-    const int fd = SysCalls::socket(domain, type, protocol);
-    if (fd >= 0) opened_[fd] = true;
-    return fd;
+  SysResult socket(int domain, int type, int protocol) override {
+    const SysResult r = SysCalls::socket(domain, type, protocol);
+    if (!r.failed()) opened_[static_cast<int>(r.rc)] = true;
+    return r;
   }
-  int close(int fd) override {
+  SysResult close(int fd) override {
     checker_.on_close(fd, opened_[fd]);
     opened_.erase(fd);
     return SysCalls::close(fd);

@@ -68,6 +68,31 @@ TEST_P(Dns, NamesResolveAndTransfersComplete) {
   EXPECT_EQ(driver.multi().stats().dns_cache_hits, s.dns_cache_hits + 1);
 }
 
+// More names than may be in flight: the rest wait their turn and go out as answers come
+// back, and every transfer still resolves (none is lost or answered twice).
+TEST_P(Dns, LookupsBeyondTheInFlightCapWaitTheirTurn) {
+  server::Dnsmasq dns(names(30));
+  MultiOptions opt;
+  opt.dns_servers = dns.server();
+  opt.dns_max_in_flight = 3;
+  opt.max_cached_connections = 0;
+  test::LoopDriver driver(opt, GetParam());
+  for (int i = 0; i < 60; ++i) {  // 30 names, two transfers each
+    TransferSpec s;
+    s.url = url("s" + std::to_string(i % 30) + ".msb.test", "/bytes/5");
+    s.total_timeout_ms = 20000;
+    ASSERT_TRUE(driver.multi().add(s));
+  }
+  ASSERT_TRUE(driver.run(std::chrono::seconds(30)));
+  ASSERT_EQ(driver.done.size(), 60u);
+  for (const Done& d : driver.done) ASSERT_EQ(d.result, Result::ok) << result_name(d.result);
+  const MultiStats s = driver.multi().stats();
+  EXPECT_EQ(s.dns_lookups, 30u);
+  EXPECT_EQ(s.dns_queued, 27u);  // all but the first three waited
+  EXPECT_EQ(s.dns_joined + s.dns_cache_hits, 30u);
+  EXPECT_EQ(s.dns_failures, 0u);
+}
+
 // An answer with TTL 0 must not be reused: every transfer asks again.
 TEST_P(Dns, ZeroTtlIsNotCached) {
   server::Dnsmasq dns(names(1), /*ttl_s=*/0);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -15,20 +16,20 @@ namespace {
 
 class PairSys : public msb::SysCalls {
  public:
-  int socket(int, int, int) override {
+  msb::SysResult socket(int, int, int) override {
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return -1;
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return {-1, errno};
     peer = sv[1];
-    return sv[0];
+    return {sv[0], 0};
   }
-  int connect(int, const sockaddr*, socklen_t) override { return 0; }
-  int setsockopt(int, int, int, const void*, socklen_t) override { return 0; }
-  int close(int fd) override {
+  msb::SysResult connect(int, const sockaddr*, socklen_t) override { return {}; }
+  msb::SysResult setsockopt(int, int, int, const void*, socklen_t) override { return {}; }
+  msb::SysResult close(int fd) override {
     if (peer >= 0) {
       ::close(peer);
       peer = -1;
     }
-    return ::close(fd);
+    return SysCalls::close(fd);
   }
   int peer = -1;
 };

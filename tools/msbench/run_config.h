@@ -32,6 +32,7 @@ struct RunConfig {
   int names = 0;                  // builtin: connect by host names n<k>.msb.test (0: by
                                   // address), served by a dnsmasq the runner starts
   std::uint32_t dns_timeout_ms = 5000;
+  std::uint32_t dns_max_in_flight = 128;
   std::string fault = "none";     // builtin: misbehaviour for fault_fraction of connections
   double fault_fraction = 0;
   // Per-transfer limits. total_timeout_ms 0: long enough never to cut a run short (the

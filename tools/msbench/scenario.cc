@@ -111,6 +111,8 @@ const std::vector<KeySpec>& key_specs() {
        "builtin: connect by this many distinct host names, resolved by c-ares against a dnsmasq the runner starts (0: by address)"},
       {"dns_timeout_ms", Kind::integer, 1, 600000, {}, [](RunConfig& c, const Value& v) { c.dns_timeout_ms = std::uint32_t(as_int(v)); },
        "per-lookup DNS timeout"},
+      {"dns_max_in_flight", Kind::integer, 1, 1'000'000, {}, [](RunConfig& c, const Value& v) { c.dns_max_in_flight = std::uint32_t(as_int(v)); },
+       "DNS lookups sent at once; more wait their turn"},
       {"fault", Kind::string, 0, 0, kFaults, [](RunConfig& c, const Value& v) { c.fault = as_str(v); },
        "builtin: how the server misbehaves towards fault_fraction of the connections"},
       {"fault_fraction", Kind::number, 0, 1, {}, [](RunConfig& c, const Value& v) { c.fault_fraction = as_num(v); },

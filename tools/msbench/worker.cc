@@ -116,6 +116,7 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   opt.instrument = config.instrument;
   opt.dns_servers = plan.dns_server;
   opt.dns_timeout_ms = config.dns_timeout_ms;
+  opt.dns_max_in_flight = config.dns_max_in_flight;
   // Faults the worker makes itself: a port that refuses (bound, never listening), and a
   // DNS server that never answers.
   std::unique_ptr<server::ClosedPort> refusing;

@@ -56,6 +56,7 @@ struct MultiStats {
   std::uint64_t running = 0;              // transfers not yet ended
   std::uint64_t max_socket_waiters = 0;   // most transfers ever waiting on one socket
   std::uint64_t dns_lookups = 0;          // queries sent through c-ares
+  std::uint64_t dns_queued = 0;           // lookups that waited for a place in flight
   std::uint64_t dns_joined = 0;           // resolves that joined a lookup under way
   std::uint64_t dns_cache_hits = 0;       // resolves answered from the DNS cache
   std::uint64_t dns_failures = 0;         // lookups that ended in an error

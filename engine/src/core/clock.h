@@ -1,13 +1,15 @@
-// Monotonic time in nanoseconds: the engine's one clock, for deadlines and timings.
+// Time units the engine counts in, and the real clock inline for code that has no Multi.
 #pragma once
 
 #include <time.h>
 
 #include <cstdint>
 
+#include "msb/clock.h"
+
 namespace msb::detail {
 
-inline std::int64_t now_ns() {
+inline std::int64_t monotonic_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;

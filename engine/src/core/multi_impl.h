@@ -1,19 +1,29 @@
-// Multi's internals: the dispatch side (multi.cc: socket_action, perform, callbacks,
-// timers) and the per-transfer state machine (transfer_steps.cc) share this class.
+// Multi's internals: one class, its parts in one file per concept.
+//
+//   multi.cc             the public API, construction, adding and removing transfers, stats
+//   dispatch.cc          socket_action()/perform(), the socket callback (watch, unwatch) and
+//                        closing or caching connections
+//   deadlines.cc         per-transfer deadlines in the timer queue, the timer callback
+//   transfer_machine.cc  the state machine: set_state() and what entering each state does,
+//                        and the steps that move a transfer on (connect, send, receive)
+//   completion.cc        ending a transfer (finish) and handing its record out (info_read)
+//   dns/multi_dns.cc     names: c-ares' sockets and deadline in the same index and queue
+//
+// Following one transfer from add() to info_read() reads multi.cc, deadlines.cc (it starts
+// on the first timeout), transfer_machine.cc, completion.cc: in that order.
 #pragma once
 
 #include <deque>
 #include <memory>
 #include <vector>
 
-#include <unordered_set>
-
 #include "core/conn_cache.h"
-#include "msb/multi.h"
+#include "core/transfer.h"
 #include "dns/resolver.h"
+#include "msb/multi.h"
 #include "sockindex/sockindex.h"
 #include "timers/timer_queue.h"
-#include "core/transfer.h"
+#include "transport/tcp_transport.h"
 
 namespace msb {
 
@@ -39,22 +49,38 @@ class Multi::Impl : private detail::Resolver::Host {
  private:
   using Transfer = detail::Transfer;
   using Connection = detail::Connection;
+  using State = detail::TransferState;
 
   // --- transfers (multi.cc)
   Transfer* lookup(TransferId id);
   AddResult add_or_throw(TransferSpec spec);
-  void continue_resolved(Transfer& t, Result result, std::vector<detail::ResolvedAddress> addresses);
-  void release_slot(Transfer& t);
-  void free_slot(Transfer& t);
 
-  // --- the state machine (transfer_steps.cc)
+  // --- time: one clock read per entry into the engine, shared by everything inside
+  std::int64_t tick() { return now_ = clock_.now_ns(); }
+  std::int64_t since_start_us(const Transfer& t) const { return (now_ - t.start_ns) / 1000; }
+
+  // --- deadlines (deadlines.cc)
+  void set_expire(Transfer& t, detail::ExpireId id, std::int64_t when);
+  void clear_expire(Transfer& t, detail::ExpireId id);
+  void requeue(Transfer& t);
+  void run_expired();
+  void on_expired(Transfer& t);
+  void update_timer();
+
+  // --- the state machine (transfer_machine.cc)
+  void set_state(Transfer& t, State s);
+  // What entering a state does, one function per state (curl's mstate() init table).
+  void enter_resolving(Transfer& t);
+  void enter_connecting(Transfer& t);
+  void enter_sending(Transfer& t);
+  void enter_receiving(Transfer& t);
+  void enter_done(Transfer& t);
   // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
   // `fd` is the socket the events came on, or -1 when stepping without one (perform()).
   void step(Transfer& t, int fd, int events);
   // step(), ending the transfer out_of_memory if an allocation in it fails.
   void step_guarded(Transfer& t, int fd, int events);
-  void on_expired(Transfer& t, std::int64_t now);
-  void start(Transfer& t, std::int64_t now);
+  void start(Transfer& t);
   void resolve_and_connect(Transfer& t);
   void connect_next(Transfer& t);
   void check_connect(Transfer& t, int events);
@@ -64,40 +90,41 @@ class Multi::Impl : private detail::Resolver::Host {
   // not have to fetch the (cold) Connection before it can call recv().
   void receive(Transfer& t, int fd);
   bool retry_on_fresh_connection(Transfer& t);
+
+  // --- completion (completion.cc)
   void finish(Transfer& t, Result result, int os_error = 0);
-  void set_state(Transfer& t, detail::TransferState s);
+  void release_slot(Transfer& t);
+  void free_slot(Transfer& t);
 
-  // --- name resolution (multi.cc): c-ares' sockets and deadline live in the same index
-  // and timer queue as the transfers'.
-  bool ensure_resolver();
-  void start_resolving(Transfer& t);
-  void stop_resolving(Transfer& t);
-  bool resolver_socket(int fd, int want) override;
-  void resolved(TransferId id, Result result,
-                std::vector<detail::ResolvedAddress> addresses) override;
-  void resolver_timer(std::int64_t deadline) override;
-
-  // --- deadlines (multi.cc)
-  void set_expire(Transfer& t, detail::ExpireId id, std::int64_t when);
-  void clear_expire(Transfer& t, detail::ExpireId id);
-  void requeue(Transfer& t);
-  void run_expired(std::int64_t now);
-  void update_timer();
-
-  // --- sockets (multi.cc)
+  // --- sockets (dispatch.cc)
   void watch(Transfer& t, int want);
   void unwatch(Transfer& t);
   void sync_socket(detail::SockEntry& e);
   void close_connection(Transfer& t);
   void cache_or_close(Transfer& t);
-  void close_fd(int fd);
+  void close_fd(int fd) { sys_.close(fd); }
   void fail_refused();
+
+  // --- names (dns/multi_dns.cc): c-ares' sockets and deadline live in the same index and
+  // timer queue as the transfers'.
+  bool ensure_resolver();
+  void start_resolving(Transfer& t);
+  void stop_resolving(Transfer& t);
+  void continue_resolved(Transfer& t, Result result, std::vector<detail::ResolvedAddress> addresses);
+  bool resolver_socket(int fd, int want) override;
+  void resolved(TransferId id, Result result,
+                std::vector<detail::ResolvedAddress> addresses) override;
+  void resolver_timer(std::int64_t deadline) override;
+  std::int64_t resolver_now() override { return now_; }
 
   MultiOptions opt_;
   SysCalls& sys_;
+  Clock& clock_;
+  std::int64_t now_ = 0;  // the clock as read on entry into the engine
   std::unique_ptr<detail::SockIndex> index_;
   std::unique_ptr<detail::TimerQueue> timers_;
   detail::ConnCache cache_;
+  detail::TcpTransport tcp_;
 
   std::vector<std::unique_ptr<Transfer>> slots_;
   std::vector<std::uint32_t> free_slots_;
@@ -117,7 +144,8 @@ class Multi::Impl : private detail::Resolver::Host {
 
   std::unique_ptr<detail::Resolver> resolver_;  // made at the first host name
   detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline
-  std::unordered_set<Transfer*> resolving_;     // transfers waiting for an answer
+  Transfer* resolving_head_ = nullptr;          // transfers waiting for a name (intrusive)
+  std::size_t resolving_count_ = 0;
   std::vector<int> resolver_fds_;               // c-ares' sockets now
 
   MultiStats stats_;

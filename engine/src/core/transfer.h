@@ -15,22 +15,27 @@
 
 #include "core/clock.h"
 #include "http1/http1_parser.h"
+#include "http1/url.h"
 #include "msb/transfer.h"
 #include "timers/timer_queue.h"
-#include "http1/url.h"
 
 namespace msb::detail {
 
 struct SockEntry;
+class Transport;
 
-// A TCP connection to an origin; it outlives a transfer when kept alive in the cache.
+// A connection to an origin; it outlives a transfer when kept alive in the cache.
 struct Connection {
   int fd = -1;
-  std::string origin;          // "host:port", the connection cache's key
-  SockEntry* watch = nullptr;  // the socket index entry while the engine watches fd
+  Transport* transport = nullptr;  // how its bytes move (plain TCP, TLS)
+  std::string origin;              // "host:port", the connection cache's key
+  SockEntry* watch = nullptr;      // the socket index entry while the engine watches fd
 };
 
+// The states, in the order a transfer passes them. set_state() is the only way between
+// them, and what entering each requires is done there (see transfer_machine.cc).
 enum class TransferState : std::uint8_t { init, resolving, connecting, sending, receiving, done };
+inline constexpr int kTransferStates = 6;
 const char* state_name(TransferState s);
 
 // A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.
@@ -58,6 +63,7 @@ struct Transfer {
   Result result = Result::ok;
   Expired expired = Expired::none;
   int os_error = 0;
+  Transport* io = nullptr;  // conn->transport, here so that an event need not load conn
   std::unique_ptr<Connection> conn;
   std::uint64_t received = 0;          // raw bytes read from the socket
   Http1Parser parser;
@@ -83,6 +89,10 @@ struct Transfer {
   std::size_t next_address = 0;
   std::string request;  // while sending
   std::size_t request_sent = 0;
+  // While resolving: the Multi's list of transfers waiting for a name (intrusive, so that
+  // joining and leaving it is O(1) and allocates nothing, whatever the storm).
+  Transfer* resolving_prev = nullptr;
+  Transfer* resolving_next = nullptr;
   Transfer* undelivered_next = nullptr;  // finished, waiting for info_read (see finish())
 };
 

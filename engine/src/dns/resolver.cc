@@ -60,10 +60,9 @@ Resolver::~Resolver() {
   for (auto& [name, lookup] : pending_) delete lookup;
 }
 
-void Resolver::resolve(const std::string& name, std::uint16_t port, TransferId id,
-                       std::int64_t now) {
+void Resolver::resolve(const std::string& name, std::uint16_t port, TransferId id) {
   if (auto it = cache_.find(name); it != cache_.end()) {
-    if (it->second.expires > now) {
+    if (it->second.expires > host_.resolver_now()) {
       ++stats_.cache_hits;
       std::vector<ResolvedAddress> out = it->second.addresses;
       for (auto& a : out) reinterpret_cast<sockaddr_in*>(&a.addr)->sin_port = htons(port);
@@ -77,17 +76,46 @@ void Resolver::resolve(const std::string& name, std::uint16_t port, TransferId i
     it->second->waiters.emplace_back(id, port);
     return;
   }
-  // Owned until it is pending: if the map cannot grow, nothing leaks.
+  // Owned until it is pending (and queued, if it must wait): if a container cannot grow,
+  // nothing leaks and nothing is half-registered.
   auto owned = std::make_unique<Lookup>(Lookup{this, name, {{id, port}}});
-  pending_[name] = owned.get();
+  const bool wait = in_flight_ >= std::max<std::uint32_t>(1, options_.max_in_flight);
+  if (wait) queued_.push_back(owned.get());
+  try {
+    pending_[name] = owned.get();
+  } catch (...) {
+    if (wait) queued_.pop_back();
+    throw;
+  }
   Lookup* lookup = owned.release();
+  if (wait) {
+    ++stats_.queued;
+  } else {
+    send(lookup);
+  }
+  send_queued();
+  fail_if_socket_lost();
+  rearm_timer();
+}
+
+void Resolver::send(Lookup* lookup) {
+  ++in_flight_;
   ++stats_.lookups;
   ares_addrinfo_hints hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  ares_getaddrinfo(channel_, name.c_str(), nullptr, &hints, &Resolver::on_answer, lookup);
-  fail_if_socket_lost();
-  rearm_timer();
+  // The answer may come before this returns (answer() then runs already).
+  ares_getaddrinfo(channel_, lookup->name.c_str(), nullptr, &hints, &Resolver::on_answer, lookup);
+}
+
+// Sends queued lookups while there is room; called once c-ares has returned, never from
+// inside one of its callbacks.
+void Resolver::send_queued() {
+  while (!queued_.empty() && in_flight_ < std::max<std::uint32_t>(1, options_.max_in_flight)) {
+    Lookup* lookup = queued_.front();
+    queued_.pop_front();
+    send(lookup);
+  }
 }
 
 void Resolver::on_answer(void* arg, int status, int, struct ares_addrinfo* result) {
@@ -101,6 +129,7 @@ void Resolver::answer(Lookup* lookup, int status, struct ares_addrinfo* result) 
     return;
   }
   pending_.erase(lookup->name);
+  --in_flight_;
   // This runs inside c-ares (C frames): an allocation that fails must become a result, not
   // an exception thrown through them.
   std::vector<ResolvedAddress> addresses;
@@ -126,7 +155,9 @@ void Resolver::answer(Lookup* lookup, int status, struct ares_addrinfo* result) 
   if (r == Result::ok && addresses.empty()) r = Result::couldnt_resolve;
   if (r == Result::ok) {
     try {
-      if (ttl_ms > 0) cache_[lookup->name] = CacheEntry{addresses, now_ns() + ttl_ms * kNsPerMs};
+      if (ttl_ms > 0) {
+        cache_[lookup->name] = CacheEntry{addresses, host_.resolver_now() + ttl_ms * kNsPerMs};
+      }
     } catch (const std::bad_alloc&) {
       // Not cached: the answer still goes to its waiters.
     }
@@ -174,17 +205,21 @@ void Resolver::process(int fd, int events) {
   const bool write = events == 0 || (events & kEventOut);
   ares_process_fd(channel_, read ? fd : ARES_SOCKET_BAD, write ? fd : ARES_SOCKET_BAD);
   fail_if_socket_lost();
+  send_queued();
+  fail_if_socket_lost();
   rearm_timer();
 }
 
 void Resolver::on_timeout() {
   ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   fail_if_socket_lost();
+  send_queued();
+  fail_if_socket_lost();
   rearm_timer();
 }
 
 void Resolver::rearm_timer() {
-  if (pending_.empty()) {
+  if (in_flight_ == 0) {
     host_.resolver_timer(kNever);
     return;
   }
@@ -193,7 +228,7 @@ void Resolver::rearm_timer() {
     host_.resolver_timer(kNever);
     return;
   }
-  host_.resolver_timer(now_ns() + std::int64_t{tv.tv_sec} * 1'000'000'000 +
+  host_.resolver_timer(host_.resolver_now() + std::int64_t{tv.tv_sec} * 1'000'000'000 +
                        std::int64_t{tv.tv_usec} * 1000);
 }
 

@@ -1,0 +1,179 @@
+// Dispatch: socket_action() and perform() drive the transfers; the socket callback tells
+// the application what to watch (watch, unwatch, sync_socket); connections are closed or
+// cached here, always reporting REMOVE before a watched socket is closed.
+#include <algorithm>
+
+#include "core/multi_impl.h"
+#include "transport/transport.h"
+
+namespace msb {
+
+int Multi::Impl::socket_action(int fd, int events) {
+  const std::int64_t t0 = tick();  // the one clock read everything in this call shares
+  ++stats_.socket_action_calls;
+  if (fd == kSocketTimeout) {
+    timer_armed_ = false;  // the application's one-shot timer has fired
+  } else if (detail::SockEntry* e = index_->find(fd)) {
+    if (e->resolver_want) {
+      // c-ares' socket: one pass of c-ares answers whichever lookups the bytes complete,
+      // waking every transfer that waited on them (and maybe closing this socket).
+      resolver_->process(fd, events);
+    } else if (!e->more.empty()) {
+      // Several transfers share the socket; stepping one may end it and change the list.
+      waiting_.clear();
+      waiting_.push_back(e->first.transfer->id);
+      for (const auto& w : e->more) waiting_.push_back(w.transfer->id);
+      for (TransferId id : waiting_) {
+        if (Transfer* t = lookup(id)) step_guarded(*t, fd, events);
+      }
+    } else if (e->first.transfer) {
+      step_guarded(*e->first.transfer, fd, events);
+    }
+  }
+  // As libcurl does, also act on anything already due: the application's timer may be
+  // late, and a busy socket must not starve the deadlines.
+  run_expired();
+  fail_refused();
+  update_timer();
+  if (opt_.instrument) {
+    const auto dt = static_cast<std::uint64_t>(clock_.now_ns() - t0);
+    (fd == kSocketTimeout ? stats_.socket_action_timer_ns : stats_.socket_action_socket_ns)
+        .record(dt);
+  }
+  return running();
+}
+
+int Multi::Impl::perform() {
+  const std::int64_t t0 = tick();
+  ++stats_.perform_calls;
+  // c-ares' sockets too, ready or not.
+  if (resolver_) {
+    const std::vector<int> fds = resolver_fds_;
+    for (int fd : fds) resolver_->process(fd, 0);
+  }
+  // The O(n) walk on purpose: every transfer is stepped, ready or not.
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Transfer* t = slots_[i].get();
+    if (t && t->state != State::init) step_guarded(*t, -1, 0);
+  }
+  run_expired();
+  fail_refused();
+  timer_armed_ = false;  // perform() users poll timeout() rather than hold a timer
+  update_timer();
+  if (opt_.instrument) stats_.perform_ns.record(static_cast<std::uint64_t>(clock_.now_ns() - t0));
+  return running();
+}
+
+bool Multi::Impl::assign(int fd, void* socketp) {
+  detail::SockEntry* e = index_->find(fd);
+  if (!e) return false;
+  e->socketp = socketp;
+  return true;
+}
+
+bool Multi::Impl::fdset(fd_set* read_set, fd_set* write_set, int* max_fd) {
+  bool fits = true;
+  index_->for_each([&](detail::SockEntry& e) {
+    if (e.fd >= FD_SETSIZE) fits = false;
+  });
+  if (!fits) return false;
+  index_->for_each([&](detail::SockEntry& e) {
+    const int w = e.wanted();
+    if ((w & kPollIn) && read_set) FD_SET(e.fd, read_set);
+    if ((w & kPollOut) && write_set) FD_SET(e.fd, write_set);
+    if (w && max_fd) *max_fd = std::max(*max_fd, e.fd);
+  });
+  return true;
+}
+
+void Multi::Impl::pollset(std::vector<pollfd>& out) {
+  out.clear();
+  index_->for_each([&](detail::SockEntry& e) {
+    const int w = e.wanted();
+    short ev = 0;
+    if (w & kPollIn) ev |= POLLIN;
+    if (w & kPollOut) ev |= POLLOUT;
+    if (ev) out.push_back(pollfd{e.fd, ev, 0});
+  });
+}
+
+void Multi::Impl::fail_refused() {
+  while (!refused_.empty()) {
+    const TransferId id = refused_.back();
+    refused_.pop_back();
+    if (Transfer* t = lookup(id)) finish(*t, Result::watch_failed);
+  }
+}
+
+// ---------------------------------------------------------------- sockets
+
+// Records what `t` wants of its connection's socket and tells the application if the
+// socket's combined interest changed.
+void Multi::Impl::watch(Transfer& t, int want) {
+  Connection& c = *t.conn;
+  if (!c.watch) {
+    c.watch = index_->find(c.fd);
+    if (!c.watch) c.watch = &index_->insert(c.fd);
+  }
+  detail::SockWaiter* w = c.watch->find_waiter(&t);
+  if (!w) w = &c.watch->add_waiter(&t);
+  w->want = static_cast<std::uint8_t>(want);
+  sync_socket(*c.watch);
+}
+
+void Multi::Impl::unwatch(Transfer& t) {
+  if (!t.conn || !t.conn->watch) return;
+  detail::SockEntry* e = t.conn->watch;
+  t.conn->watch = nullptr;
+  e->drop_waiter(&t);
+  if (e->waiter_count() == 0) {
+    if (e->reported != kPollNone) {
+      ++stats_.socket_callbacks;
+      if (opt_.socket_fn) opt_.socket_fn(e->fd, kPollRemove, e->socketp);
+    }
+    index_->erase(e->fd);
+  } else {
+    sync_socket(*e);
+  }
+}
+
+void Multi::Impl::sync_socket(detail::SockEntry& e) {
+  const int w = e.wanted();
+  if (w == e.reported) return;
+  e.reported = w;
+  ++stats_.socket_callbacks;
+  if (!opt_.socket_fn) return;
+  if (opt_.socket_fn(e.fd, w == kPollNone ? kPollRemove : w, e.socketp) == 0 || w == kPollNone) {
+    return;
+  }
+  // Refused: the waiters fail once the current call has finished stepping them (they may
+  // be mid-step right now). On c-ares' socket, the waiters are every resolving transfer.
+  if (e.resolver_want) {
+    for (Transfer* t = resolving_head_; t; t = t->resolving_next) refused_.push_back(t->id);
+    return;
+  }
+  if (e.first.transfer) refused_.push_back(e.first.transfer->id);
+  for (const auto& m : e.more) refused_.push_back(m.transfer->id);
+}
+
+void Multi::Impl::close_connection(Transfer& t) {
+  if (!t.conn) return;
+  unwatch(t);
+  t.conn->transport->close(*t.conn);
+  t.conn.reset();
+  t.io = nullptr;
+}
+
+void Multi::Impl::cache_or_close(Transfer& t) {
+  if (!t.conn) return;
+  unwatch(t);
+  t.io = nullptr;
+  try {
+    if (auto evicted = cache_.put(std::move(t.conn))) evicted->transport->close(*evicted);
+  } catch (const std::bad_alloc&) {
+    t.conn->transport->close(*t.conn);  // no room to cache it: close instead
+    t.conn.reset();
+  }
+}
+
+}  // namespace msb

@@ -1,0 +1,326 @@
+// The per-transfer state machine:
+//
+//   init -> [resolving] -> connecting -> sending -> receiving -> done
+//                 \______________\___________\__________\________/  (any failure)
+//
+// Every state change goes through set_state(), and what entering a state requires is done
+// there and nowhere else (as curl's mstate() with its init table): entering `connecting`
+// watches the socket for writable, `sending` builds the request, `receiving` watches for
+// readable, and leaving `resolving` leaves the resolver's list. step() is entered from
+// socket_action() with the socket's events, or from perform() with events == 0 ("don't know,
+// try"): non-blocking calls then find out, which is what made the old perform() loop O(n)
+// in system calls.
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "core/multi_impl.h"
+#include "http1/request.h"
+#include "transport/transport.h"
+
+namespace msb {
+
+namespace {
+// Linux 6.3's per-socket ephemeral port range; older glibc headers lack the name.
+#ifdef IP_LOCAL_PORT_RANGE
+constexpr int kIpLocalPortRange = IP_LOCAL_PORT_RANGE;
+#else
+constexpr int kIpLocalPortRange = 51;
+#endif
+}  // namespace
+
+using detail::IoResult;
+using detail::kExpireConnect;
+using detail::kExpireLowSpeed;
+using detail::kExpireTotal;
+using detail::kNsPerMs;
+
+namespace detail {
+const char* state_name(TransferState s) {
+  switch (s) {
+    case TransferState::init: return "init";
+    case TransferState::resolving: return "resolving";
+    case TransferState::connecting: return "connecting";
+    case TransferState::sending: return "sending";
+    case TransferState::receiving: return "receiving";
+    case TransferState::done: return "done";
+  }
+  return "unknown";
+}
+}  // namespace detail
+
+namespace {
+
+// Appends an IPv4/IPv6 literal's address; false if `host` is not a literal.
+bool literal_address(const detail::Url& url, std::vector<detail::ResolvedAddress>& out) {
+  detail::ResolvedAddress a{};
+  if (!url.ipv6_literal) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&a.addr);
+    if (inet_pton(AF_INET, url.host.c_str(), &sin->sin_addr) != 1) return false;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(url.port);
+    a.len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
+    if (inet_pton(AF_INET6, url.host.c_str(), &sin6->sin6_addr) != 1) return false;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(url.port);
+    a.len = sizeof(sockaddr_in6);
+  }
+  out.push_back(a);
+  return true;
+}
+
+std::string origin_of(const detail::Url& url) {
+  std::string o = url.host;
+  o.push_back(':');
+  o.append(std::to_string(url.port));
+  return o;
+}
+
+void body_to_sink(void* ctx, const char* data, std::size_t len) {
+  auto* t = static_cast<detail::Transfer*>(ctx);
+  if (t->sink) t->sink(t->id, data, len);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- states
+
+void Multi::Impl::set_state(Transfer& t, State s) {
+#ifdef MSB_TRACE_STATES
+  std::fprintf(stderr, "msb: transfer %llx %s -> %s\n", static_cast<unsigned long long>(t.id),
+               detail::state_name(t.state), detail::state_name(s));
+#endif
+  if (t.state == State::resolving && s != State::resolving) stop_resolving(t);
+  t.state = s;
+  // What entering each state requires, by state (init has nothing to do).
+  static constexpr void (Multi::Impl::*kOnEnter[detail::kTransferStates])(Transfer&) = {
+      nullptr,                   // init
+      &Impl::enter_resolving,    // resolving
+      &Impl::enter_connecting,   // connecting
+      &Impl::enter_sending,      // sending
+      &Impl::enter_receiving,    // receiving
+      &Impl::enter_done,         // done
+  };
+  if (auto enter = kOnEnter[static_cast<int>(s)]) (this->*enter)(t);
+}
+
+// Joins the transfers waiting for a name: c-ares' sockets wake them all.
+void Multi::Impl::enter_resolving(Transfer& t) { start_resolving(t); }
+
+// The connect's completion shows as writable.
+void Multi::Impl::enter_connecting(Transfer& t) { watch(t, kPollOut); }
+
+// The connection is ready for HTTP: the request is built and the parser made ready for
+// the response. send_request() follows.
+void Multi::Impl::enter_sending(Transfer& t) {
+  detail::build_request(t.request, t.method, t.url, t.extra_headers);
+  t.request_sent = 0;
+  t.parser.reset(t.method == Method::head);
+}
+
+// The request is out: its text is freed (idle connections must stay small), and the
+// response is waited for.
+void Multi::Impl::enter_receiving(Transfer& t) {
+  std::string().swap(t.request);
+  watch(t, kPollIn);
+}
+
+// Ended: the connection goes back to the cache if the exchange left it clean, else it is
+// closed. t.result is already set (finish()).
+void Multi::Impl::enter_done(Transfer& t) {
+  const bool reusable = t.result == Result::ok && t.parser.keep_alive() && !t.out_of_step;
+  if (reusable) {
+    cache_or_close(t);
+  } else {
+    close_connection(t);
+  }
+}
+
+// ---------------------------------------------------------------- steps
+
+void Multi::Impl::step(Transfer& t, int fd, int events) {
+  switch (t.state) {
+    case State::connecting: check_connect(t, events); break;
+    case State::sending: send_request(t); break;
+    case State::receiving: receive(t, fd >= 0 ? fd : t.conn->fd); break;
+    case State::init:
+    case State::resolving:  // woken by the resolver, not by a socket of its own
+    case State::done: break;
+  }
+}
+
+void Multi::Impl::step_guarded(Transfer& t, int fd, int events) {
+  try {
+    step(t, fd, events);
+  } catch (const std::bad_alloc&) {
+    // The step stopped part way; finish() closes whatever it had opened.
+    finish(t, Result::out_of_memory);
+  }
+}
+
+void Multi::Impl::start(Transfer& t) {
+  t.start_ns = now_;
+  if (t.total_timeout_ms) t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
+  if (t.connect_timeout_ms) {
+    t.deadline[kExpireConnect] = now_ + std::int64_t{t.connect_timeout_ms} * kNsPerMs;
+  }
+  if (t.low_speed_limit && t.low_speed_time_ms) {
+    t.window_start_ns = now_;
+    t.deadline[kExpireLowSpeed] = now_ + std::int64_t{t.low_speed_time_ms} * kNsPerMs;
+  }
+  requeue(t);
+
+  if (auto conn = cache_.take(origin_of(t.url))) {
+    if (conn->transport->reusable(*conn)) {
+      t.conn = std::move(conn);
+      t.io = t.conn->transport;
+      t.reused = true;
+      ++stats_.connections_reused;
+      t.timings.resolve_us = t.timings.connect_us = since_start_us(t);
+      clear_expire(t, kExpireConnect);
+      set_state(t, State::sending);
+      return send_request(t);
+    }
+    conn->transport->close(*conn);
+  }
+  resolve_and_connect(t);
+}
+
+void Multi::Impl::resolve_and_connect(Transfer& t) {
+  t.addresses.clear();
+  t.next_address = 0;
+  if (literal_address(t.url, t.addresses)) {
+    if (t.timings.resolve_us < 0) t.timings.resolve_us = since_start_us(t);
+    return connect_next(t);
+  }
+  if (!ensure_resolver()) return finish(t, Result::resolve_server_failed);
+  // Asynchronous: resolved() continues the transfer. It may run before resolve() returns
+  // (a cached answer), so nothing touches t after this call.
+  set_state(t, State::resolving);
+  resolver_->resolve(t.url.host, t.url.port, t.id);
+}
+
+// Tries the remaining addresses in order until one connects or is in progress.
+void Multi::Impl::connect_next(Transfer& t) {
+  int last_error = ECONNREFUSED;
+  while (t.next_address < t.addresses.size()) {
+    const detail::ResolvedAddress& a = t.addresses[t.next_address++];
+    // The connection's memory before its socket: a failed allocation must not leak an fd.
+    auto conn = std::make_unique<Connection>();
+    conn->origin = origin_of(t.url);
+    conn->transport = &tcp_;
+    const SysResult s = sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s.failed()) return finish(t, Result::socket_error, s.err);
+    const int fd = static_cast<int>(s.rc);
+    conn->fd = fd;
+    t.conn = std::move(conn);
+    t.io = t.conn->transport;
+    const int one = 1;
+    sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
+      const std::uint32_t range = (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
+      const SysResult r = sys_.setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range, sizeof range);
+      if (r.failed()) {
+        close_connection(t);
+        return finish(t, Result::socket_error, r.err);
+      }
+    }
+    ++stats_.connections_opened;
+    const SysResult c = sys_.connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
+    if (!c.failed()) return on_connected(t);
+    if (c.err == EINPROGRESS) return set_state(t, State::connecting);
+    last_error = c.err;
+    close_connection(t);
+  }
+  finish(t, Result::couldnt_connect, last_error);
+}
+
+void Multi::Impl::check_connect(Transfer& t, int events) {
+  if (events == 0) {
+    // perform(): nobody said the socket is ready, so ask without waiting.
+    pollfd p{t.conn->fd, POLLOUT, 0};
+    if (sys_.poll(&p, 1, 0).rc <= 0) return;
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  const SysResult r = sys_.getsockopt(t.conn->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (r.failed()) err = r.err;
+  if (err == 0) return on_connected(t);
+  close_connection(t);
+  if (t.next_address < t.addresses.size()) return connect_next(t);
+  finish(t, Result::couldnt_connect, err);
+}
+
+void Multi::Impl::on_connected(Transfer& t) {
+  clear_expire(t, kExpireConnect);
+  std::vector<detail::ResolvedAddress>().swap(t.addresses);
+  if (t.timings.connect_us < 0) t.timings.connect_us = since_start_us(t);
+  set_state(t, State::sending);
+  send_request(t);
+}
+
+void Multi::Impl::send_request(Transfer& t) {
+  while (t.request_sent < t.request.size()) {
+    const IoResult r = t.io->send(*t.conn, t.conn->fd, t.request.data() + t.request_sent,
+                                  t.request.size() - t.request_sent);
+    if (r.status == IoResult::again) return watch(t, r.want);
+    if (r.status != IoResult::done) {
+      if (retry_on_fresh_connection(t)) return;
+      return finish(t, r.code != Result::ok ? r.code : Result::send_error, r.err);
+    }
+    t.request_sent += r.n;
+  }
+  set_state(t, State::receiving);
+}
+
+void Multi::Impl::receive(Transfer& t, int fd) {
+  // One recv per call unless it filled the buffer: with level-triggered readiness a socket
+  // with more to read is reported again, and a trickling socket costs one syscall, not two.
+  for (int round = 0; round < 4; ++round) {
+    const IoResult r = t.io->recv(*t.conn, fd, recv_buffer_.data(), recv_buffer_.size());
+    if (r.status == IoResult::again) {
+      // A transport that must write to read on (TLS) says so; plain TCP always wants in.
+      if (r.want != kPollIn) watch(t, r.want);
+      return;
+    }
+    if (r.status == IoResult::error) {
+      if (retry_on_fresh_connection(t)) return;
+      return finish(t, r.code != Result::ok ? r.code : Result::recv_error, r.err);
+    }
+    if (r.status == IoResult::eof) {
+      if (retry_on_fresh_connection(t)) return;
+      if (t.parser.eof() == detail::Http1Parser::Status::done) return finish(t, Result::ok);
+      return finish(t, t.parser.error());
+    }
+    if (t.timings.first_byte_us < 0) t.timings.first_byte_us = since_start_us(t);
+    t.received += r.n;
+    std::size_t used = 0;
+    const auto st = t.parser.feed(recv_buffer_.data(), r.n, &used,
+                                  detail::BodySink{&body_to_sink, &t});
+    if (st == detail::Http1Parser::Status::error) return finish(t, t.parser.error());
+    if (st == detail::Http1Parser::Status::done) {
+      // Bytes beyond the response mean the server is out of step: don't reuse the socket.
+      if (used < r.n) t.out_of_step = true;
+      return finish(t, Result::ok);
+    }
+    if (r.n < recv_buffer_.size()) return;
+  }
+}
+
+// A cached connection can die between the liveness check and the request (the server's
+// keep-alive timeout). Like curl, re-send once on a fresh connection if nothing came back.
+bool Multi::Impl::retry_on_fresh_connection(Transfer& t) {
+  if (!t.reused || t.retried || t.parser.started()) return false;
+  t.retried = true;
+  t.reused = false;
+  close_connection(t);
+  t.timings.connect_us = -1;
+  resolve_and_connect(t);
+  return true;
+}
+
+}  // namespace msb
