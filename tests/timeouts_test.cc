@@ -131,6 +131,41 @@ TEST(DefaultTimeout, ZeroMeansNoTotalTimeout) {
   EXPECT_EQ(driver.multi().stats().running, 1u);
 }
 
+// The engine reads time only through MultiOptions::clock: with a clock the test moves, an
+// hour-long total timeout fires at once, and every timing is on the test's clock.
+TEST(InjectedClock, DeadlinesAndTimingsFollowTheInjectedClock) {
+  struct TestClock : Clock {
+    std::int64_t now = 1'000'000'000;
+    std::int64_t now_ns() override { return now; }
+  } clock;
+  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  std::vector<long> timer_ms;
+  MultiOptions opt;
+  opt.clock = &clock;
+  opt.timer_fn = [&](long ms) { timer_ms.push_back(ms); };
+  Multi multi(opt);
+  TransferSpec spec;
+  spec.url = silent.url("/");
+  spec.total_timeout_ms = 3'600'000;
+  ASSERT_TRUE(multi.add(spec));
+  multi.socket_action(kSocketTimeout, 0);  // starts: connects (loopback) and waits
+  ASSERT_EQ(multi.timeout(), 3'600'000);   // nothing has moved the clock
+  ASSERT_FALSE(timer_ms.empty());
+  EXPECT_EQ(timer_ms.back(), 3'600'000);
+  clock.now += 3'600'000LL * 1'000'000 - 1;
+  EXPECT_EQ(multi.timeout(), 1);  // rounded up: never wakes early
+  multi.socket_action(kSocketTimeout, 0);
+  EXPECT_FALSE(multi.info_read());  // 1 ns early
+  clock.now += 1;
+  multi.socket_action(kSocketTimeout, 0);
+  const auto d = multi.info_read();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->result, Result::timed_out);
+  EXPECT_EQ(d->expired, Expired::total);
+  EXPECT_EQ(d->timings.total_us, 3'600'000'000LL);
+  EXPECT_EQ(multi.timeout(), -1);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     BackendsTimers, Timeouts,
     ::testing::Combine(::testing::ValuesIn(test::all_backends()),
