@@ -1,6 +1,7 @@
 // Exact merging of results: worker processes of one run, or the same run from several
-// hosts. Histograms add bucket by bucket, counters add, gauges (sockets open, buckets) add,
-// ratios are recomputed from the sums, durations take the longest.
+// hosts. Each field combines by its table's rule (histograms add bucket by bucket, counts
+// add, the longest chain and the slowest phase are kept); ratios are recomputed from the
+// sums when written. Parts whose settings differ (any label of the config) are refused.
 #pragma once
 
 #include <vector>
@@ -10,6 +11,7 @@
 namespace msb::cli {
 
 // Merges `parts` (at least one) into one result; `keep_parts` stores them in per_worker.
+// Throws std::invalid_argument naming the settings that differ between parts.
 RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts);
 
 }  // namespace msb::cli

@@ -1,6 +1,7 @@
-// The results document: schema-versioned JSON with machine facts and each run's metrics.
-// Histograms are written bucket by bucket (lowest value in ns, count), so results from
-// several processes merge exactly.
+// The results document: schema-versioned JSON with machine facts and each run's metrics,
+// written and read through the records' tables (fields_json.h). Histograms are written
+// bucket by bucket (lowest value in ns, count), so results from several processes merge
+// exactly.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,14 +15,12 @@ namespace msb::cli {
 inline constexpr int kResultsSchemaVersion = 1;
 
 nlohmann::json machine_facts();
-nlohmann::json histogram_json(const Histogram& h);
 nlohmann::json run_json(const RunResult& r);
 nlohmann::json results_document(const nlohmann::json& scenario,
                                 const std::vector<RunResult>& runs);
 
-// The inverses, for merging: everything a merge needs is read back exactly. Throw
-// std::runtime_error naming the field that is missing or malformed.
-Histogram histogram_from_json(const nlohmann::json& j);
+// The inverse, for merging: everything a merge needs is read back exactly. Throws
+// std::runtime_error naming the field that is malformed.
 RunResult run_from_json(const nlohmann::json& j);
 
 // Reads any JSON file; the error names the file.

@@ -19,6 +19,7 @@
 #include "progress.h"
 #include "results_json.h"
 #include "dns_server.h"
+#include "faults.h"
 #include "server_process.h"
 #include "worker.h"
 
@@ -96,7 +97,9 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
   // Servers first (forked while this process has no threads), one per worker; and for
   // runs by name, one DNS server that knows every name.
   std::unique_ptr<server::Dnsmasq> dns;
-  const bool dns_answers_faults = config.fault == "nxdomain" || config.fault == "dns_refused";
+  const server::Fault* fault = server::find_fault(config.fault);
+  const bool dns_answers_faults = fault && (fault->kind == server::FaultKind::dns_nxdomain ||
+                                            fault->kind == server::FaultKind::dns_refused);
   if (config.target == "builtin" && (config.names > 0 || dns_answers_faults)) {
     std::vector<std::pair<std::string, std::string>> records;
     for (int k = 0; k < std::max(config.names, 1); ++k) {

@@ -10,10 +10,10 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <type_traits>
 #include <variant>
 
 #include "engine.h"
-#include "msb/backend.h"
 
 namespace msb::cli {
 
@@ -33,133 +33,53 @@ struct Origin {
 
 enum class Kind { integer, number, string, boolean };
 
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::integer: return "integer";
-    case Kind::number: return "number";
-    case Kind::string: return "string";
-    case Kind::boolean: return "boolean";
-  }
-  return "?";
+// A key's kind follows from its member's type.
+Kind kind_of(const ConfigKey& k) {
+  const std::string t = key_type(k);
+  return t == "integer" ? Kind::integer : t == "number" ? Kind::number : t == "string" ? Kind::string : Kind::boolean;
 }
-
-struct KeySpec {
-  const char* name;
-  Kind kind;
-  double min, max;                    // integer and number keys
-  std::vector<std::string> choices;   // string keys; empty: any (checked by `check`)
-  std::function<void(RunConfig&, const Value&)> set;
-  const char* help;
-  std::function<std::string(const std::string&)> check = nullptr;  // "" if fine
-};
 
 std::int64_t as_int(const Value& v) { return std::get<std::int64_t>(v); }
 double as_num(const Value& v) {
   return std::holds_alternative<double>(v) ? std::get<double>(v) : double(std::get<std::int64_t>(v));
 }
-const std::string& as_str(const Value& v) { return std::get<std::string>(v); }
 
 constexpr double kMaxInt = 1e15;
 
-// Builtin faults; each scenario in scenarios/faults/ drives one and says what it must end as.
-const std::vector<std::string> kFaults = {
-    "none", "refused", "reset", "reset_mid_body", "close_no_reply", "close_in_headers",
-    "close_early", "garbage", "huge_headers", "stall", "silent", "noread", "drip_chunked",
-    "nxdomain", "dns_refused", "dns_silent"};
-
-const std::vector<KeySpec>& key_specs() {
-  static const std::vector<KeySpec> keys = {
-      {"target", Kind::string, 0, 0, {}, [](RunConfig& c, const Value& v) { c.target = as_str(v); },
-       "\"builtin\" (spawn the trickle server) or an http:// URL every connection requests",
-       [](const std::string& s) -> std::string {
-         return s == "builtin" || s.rfind("http://", 0) == 0 ? "" : "expected \"builtin\" or an http:// URL";
-       }},
-      {"addresses", Kind::integer, 1, 254, {}, [](RunConfig& c, const Value& v) { c.addresses = int(as_int(v)); },
-       "builtin: loopback addresses per server (127.0.0.1 .. 127.0.0.N)"},
-      {"ports", Kind::integer, 1, 1024, {}, [](RunConfig& c, const Value& v) { c.ports = int(as_int(v)); },
-       "builtin: listening ports per address per server process"},
-      {"connections", Kind::integer, 1, 10'000'000, {}, [](RunConfig& c, const Value& v) { c.connections = int(as_int(v)); },
-       "connections to open, over all worker processes"},
-      {"active_fraction", Kind::number, 0, 1, {}, [](RunConfig& c, const Value& v) { c.active_fraction = as_num(v); },
-       "share of connections that receive a trickle; the rest stay idle"},
-      {"trickle_interval_ms", Kind::integer, 1, 3'600'000, {}, [](RunConfig& c, const Value& v) { c.trickle_interval_ms = int(as_int(v)); },
-       "an active connection receives trickle_bytes this often"},
-      {"trickle_bytes", Kind::integer, 1, 65536, {}, [](RunConfig& c, const Value& v) { c.trickle_bytes = int(as_int(v)); },
-       "bytes per trickle"},
-      {"connect_rate", Kind::number, 1, 1e7, {}, [](RunConfig& c, const Value& v) { c.connect_rate = as_num(v); },
-       "new connections per second during ramp-up (over all workers)"},
-      {"warmup_s", Kind::number, 0, 86400, {}, [](RunConfig& c, const Value& v) { c.warmup_s = as_num(v); },
-       "seconds after ramp-up that are not measured"},
-      {"duration_s", Kind::number, 0.001, 86400 * 7, {}, [](RunConfig& c, const Value& v) { c.duration_s = as_num(v); },
-       "measured seconds (the steady state)"},
-      {"engine", Kind::string, 0, 0, engine_names(), [](RunConfig& c, const Value& v) { c.engine = as_str(v); },
-       "what drives the connections: \"msbench\", or a reference measured beside it: \"libcurl\" (its multi_socket API), \"floor\" (one bare recv per event); swept engines alternate run by run",
-       [](const std::string& s) -> std::string {
-         return engine_built(s) ? "" : "this msbench was built without libcurl (install libcurl4-openssl-dev and rebuild)";
-       }},
-      {"backend", Kind::string, 0, 0, backend_names(), [](RunConfig& c, const Value& v) { c.backend = as_str(v); },
-       "event loop driving the engine"},
-      {"sockindex", Kind::string, 0, 0, sockindex_names(), [](RunConfig& c, const Value& v) { c.sockindex = as_str(v); },
-       "socket index variant"},
-      {"buckets", Kind::integer, 1, 1 << 24, {}, [](RunConfig& c, const Value& v) { c.buckets = unsigned(as_int(v)); },
-       "buckets of the chained socket index (7, 97: curl 2006; 911: curl today)"},
-      {"timers", Kind::string, 0, 0, timer_names(), [](RunConfig& c, const Value& v) { c.timers = as_str(v); },
-       "timer structure"},
-      {"instrument", Kind::boolean, 0, 0, {}, [](RunConfig& c, const Value& v) { c.instrument = std::get<bool>(v); },
-       "time every socket_action call (its cost is measured by the benchmarks)"},
-      {"names", Kind::integer, 0, 1'000'000, {}, [](RunConfig& c, const Value& v) { c.names = int(as_int(v)); },
-       "builtin: connect by this many distinct host names, resolved by c-ares against a dnsmasq the runner starts (0: by address)"},
-      {"dns_timeout_ms", Kind::integer, 1, 600000, {}, [](RunConfig& c, const Value& v) { c.dns_timeout_ms = std::uint32_t(as_int(v)); },
-       "per-lookup DNS timeout"},
-      {"dns_max_in_flight", Kind::integer, 1, 1'000'000, {}, [](RunConfig& c, const Value& v) { c.dns_max_in_flight = std::uint32_t(as_int(v)); },
-       "DNS lookups sent at once; more wait their turn"},
-      {"fault", Kind::string, 0, 0, kFaults, [](RunConfig& c, const Value& v) { c.fault = as_str(v); },
-       "builtin: how the server misbehaves towards fault_fraction of the connections"},
-      {"fault_fraction", Kind::number, 0, 1, {}, [](RunConfig& c, const Value& v) { c.fault_fraction = as_num(v); },
-       "share of connections that get the fault"},
-      {"total_timeout_ms", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.total_timeout_ms = std::uint32_t(as_int(v)); },
-       "per-transfer total timeout (0: just longer than the run, so none ever hangs)"},
-      {"connect_timeout_ms", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.connect_timeout_ms = std::uint32_t(as_int(v)); },
-       "per-transfer connect timeout (0: none)"},
-      {"low_speed_limit", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.low_speed_limit = std::uint32_t(as_int(v)); },
-       "bytes/s below which a transfer fails, averaged over low_speed_time_ms (0: off)"},
-      {"low_speed_time_ms", Kind::integer, 0, 4'000'000'000, {}, [](RunConfig& c, const Value& v) { c.low_speed_time_ms = std::uint32_t(as_int(v)); },
-       "the low-speed window"},
-      {"fd_limit", Kind::integer, 0, 1'000'000, {}, [](RunConfig& c, const Value& v) { c.fd_limit = int(as_int(v)); },
-       "each worker's open-files limit, to run out of descriptors on purpose (EMFILE); 0: as high as allowed"},
-      {"local_ports", Kind::integer, 0, 1000, {}, [](RunConfig& c, const Value& v) { c.local_ports = int(as_int(v)); },
-       "connect from only this many local ports per worker (port exhaustion: EADDRNOTAVAIL); 0: the system's range"},
-      {"seed", Kind::integer, 0, kMaxInt, {}, [](RunConfig& c, const Value& v) { c.seed = std::uint64_t(as_int(v)); },
-       "seeds which connections are active or faulty"},
-      {"workers", Kind::integer, 0, 1024, {}, [](RunConfig& c, const Value& v) { c.workers = int(as_int(v)); },
-       "client processes (0: as many as the open-files limit requires)"},
-  };
-  return keys;
+// Stores a checked value in the key's member.
+void set_key(const ConfigKey& k, RunConfig& c, const Value& v) {
+  std::visit(
+      [&](auto m) {
+        using T = std::remove_cvref_t<decltype(c.*m)>;
+        if constexpr (std::is_same_v<T, bool>) c.*m = std::get<bool>(v);
+        else if constexpr (std::is_integral_v<T>) c.*m = static_cast<T>(as_int(v));
+        else if constexpr (std::is_floating_point_v<T>) c.*m = static_cast<T>(as_num(v));
+        else if constexpr (std::is_same_v<T, std::string>) c.*m = std::get<std::string>(v);
+      },
+      k.member);
 }
 
 // Scenario-level keys that are not swept.
 const std::vector<std::string> kMetaKeys = {"name", "output", "repetitions", "description", "expect"};
 
-
-
-const KeySpec* find_key(const std::string& name) {
-  for (const auto& k : key_specs()) {
-    if (name == k.name) return &k;
-  }
-  return nullptr;
+const ConfigKey* find_key(const std::string& name) {
+  const ConfigKey* k = find_config_key(name);
+  return k && k->scenario ? k : nullptr;
 }
 
 std::string known_keys() {
   std::string out;
   for (const auto& k : kMetaKeys) out += (out.empty() ? "" : ", ") + k;
-  for (const auto& k : key_specs()) out += std::string(", ") + k.name;
+  for (const auto& k : config_keys()) {
+    if (k.scenario) out += std::string(", ") + k.name;
+  }
   return out;
 }
 
 // Converts one TOML scalar to a checked Value for `spec`.
-Value to_value(const KeySpec& spec, const toml::node& node, const Origin& o) {
+Value to_value(const ConfigKey& spec, const toml::node& node, const Origin& o) {
   Value v;
-  switch (spec.kind) {
+  switch (kind_of(spec)) {
     case Kind::integer: {
       if (auto i = node.value_exact<std::int64_t>()) {
         v = *i;
@@ -194,11 +114,13 @@ Value to_value(const KeySpec& spec, const toml::node& node, const Origin& o) {
     case Kind::string: {
       auto s = node.value_exact<std::string>();
       if (!s) fail(o, "expected a string");
-      if (!spec.choices.empty() &&
-          std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
-        std::string c;
-        for (const auto& x : spec.choices) c += (c.empty() ? "" : ", ") + x;
-        fail(o, "'" + *s + "' is not one of: " + c);
+      if (spec.choices) {
+        const auto choices = spec.choices();
+        if (std::find(choices.begin(), choices.end(), *s) == choices.end()) {
+          std::string c;
+          for (const auto& x : choices) c += (c.empty() ? "" : ", ") + x;
+          fail(o, "'" + *s + "' is not one of: " + c);
+        }
       }
       if (spec.check) {
         const std::string why = spec.check(*s);
@@ -250,13 +172,13 @@ std::vector<Expectation> read_expect(const toml::node& node, const std::string& 
 }
 
 struct Setting {
-  const KeySpec* spec;
+  const ConfigKey* spec;
   std::vector<Value> values;  // one, or the list to sweep
   bool is_list = false;
 };
 
 // Reads `node` (a scalar or an array of scalars) for key `spec`.
-Setting read_setting(const KeySpec& spec, const toml::node& node, const Origin& o) {
+Setting read_setting(const ConfigKey& spec, const toml::node& node, const Origin& o) {
   Setting s{&spec, {}, false};
   if (const toml::array* arr = node.as_array()) {
     if (arr->empty()) fail(o, "an empty list sweeps nothing");
@@ -284,7 +206,9 @@ const std::vector<ScenarioKey>& scenario_keys() {
         {"output", "string", "results file (default: out/<name>.json)", {}},
         {"repetitions", "integer", "times each sweep point runs (1..1000)", {}},
     };
-    for (const auto& k : key_specs()) out.push_back({k.name, kind_name(k.kind), k.help, k.choices});
+    for (const auto& k : config_keys()) {
+      if (k.scenario) out.push_back({k.name, key_type(k), k.help, k.choices ? k.choices() : std::vector<std::string>{}});
+    }
     return out;
   }();
   return keys;
@@ -343,7 +267,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
       sc.repetitions = int(*i);
       continue;
     }
-    const KeySpec* spec = find_key(key);
+    const ConfigKey* spec = find_key(key);
     if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
     settings[key] = read_setting(*spec, node, o);
     origins[key] = o;
@@ -369,7 +293,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
       sc.repetitions = int(n);
       continue;
     }
-    const KeySpec* spec = find_key(key);
+    const ConfigKey* spec = find_key(key);
     if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
     // The value in TOML syntax; a bare word is taken as a string.
     toml::table t;
@@ -392,7 +316,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
   RunConfig base;
   for (const auto& key : order) {
     const Setting& s = settings[key];
-    if (!s.is_list) s.spec->set(base, s.values[0]);
+    if (!s.is_list) set_key(*s.spec, base, s.values[0]);
     sc.resolved["keys"][key] = s.is_list ? nlohmann::json::array() : value_json(s.values[0]);
     if (s.is_list) {
       for (const auto& v : s.values) sc.resolved["keys"][key].push_back(value_json(v));
@@ -406,7 +330,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
     for (const RunConfig& p : points) {
       for (const Value& v : settings[key].values) {
         RunConfig c = p;
-        settings[key].spec->set(c, v);
+        set_key(*settings[key].spec, c, v);
         next.push_back(c);
       }
     }
@@ -425,7 +349,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
         continue;
       }
       for (const Value& v : engines->second.values) {
-        engines->second.spec->set(c, v);
+        set_key(*engines->second.spec, c, v);
         sc.runs.push_back(c);
       }
     }

@@ -33,7 +33,7 @@ void print_summary(const RunResult& r, std::FILE* out) {
   const SockIndexStats& s = e.sockindex;
   fmt::print(out, "\n  socket index  {} : {} sockets in {} buckets, load {:.2f}, max chain {}, "
                   "{:.2f} probes/lookup\n",
-             s.variant, s.size, s.buckets, s.load_factor, s.max_chain, s.probes_per_lookup());
+             s.variant, s.size, s.buckets, s.load_factor(), s.max_chain, s.probes_per_lookup());
   const TimerStats& t = e.timers;
   fmt::print(out, "  timers        {} : {} queued, {} ops, {:.2f} rotations/op, {:.2f} steps/op\n",
              t.variant, t.size, t.ops(), t.ops() ? double(t.rotations) / double(t.ops()) : 0.0,

@@ -13,6 +13,8 @@
 #include "closed_port.h"
 #include "dns_server.h"
 #include "engine.h"
+#include "faults.h"
+#include "fields_json.h"
 #include "server_process.h"
 
 namespace msb::cli {
@@ -39,43 +41,22 @@ void cpu_times(double* user, double* sys) {
   *sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-// The engine's cumulative counters over one phase: `now` less what they were at its start.
-// Gauges (sizes, occupancy) and the histograms (reset at the phase start) stay as they are.
+// The engine's counters over one phase: each `measured` row is `now` less what it was at
+// the phase's start; levels, whole-run counts and the histograms (reset at the phase start)
+// stay as they are.
 MultiStats counters_since(MultiStats now, const MultiStats& start) {
-  now.sockindex.lookups -= start.sockindex.lookups;
-  now.sockindex.probes -= start.sockindex.probes;
-  now.timers.inserts -= start.timers.inserts;
-  now.timers.removes -= start.timers.removes;
-  now.timers.pops -= start.timers.pops;
-  now.timers.rotations -= start.timers.rotations;
-  now.timers.steps -= start.timers.steps;
-  now.socket_action_calls -= start.socket_action_calls;
-  now.perform_calls -= start.perform_calls;
-  now.socket_callbacks -= start.socket_callbacks;
-  now.timer_callbacks -= start.timer_callbacks;
+  subtract_measured(now, start, multi_fields());
+  subtract_measured(now.sockindex, start.sockindex, sockindex_fields());
+  subtract_measured(now.timers, start.timers, timer_fields());
   return now;
 }
-
-}  // namespace
-
-bool RunResult::accounting_holds() const {
-  std::uint64_t ended = 0;
-  for (auto n : ended_by_result) ended += n;
-  return added == ended + still_running;
-}
-
-namespace {
 
 constexpr double kRampCapS = 120;  // ramp-up ends after this even if connections are missing
 constexpr std::size_t kNoreadPadding = 24 << 20;
 
-// Faults that are the DNS's, not the trickle server's.
-bool dns_fault(const std::string& f) { return f == "nxdomain" || f == "dns_refused" || f == "dns_silent"; }
-
-// The path a builtin connection asks for: idle, a trickle, or a fault.
-std::string path_for(const RunConfig& c, bool active, bool faulty) {
-  if (faulty && c.fault == "silent") return "/silent";
-  if (faulty && !dns_fault(c.fault) && c.fault != "refused") return "/fault/" + c.fault;
+// The path a builtin connection asks for: idle, a trickle, or the server's fault.
+std::string path_for(const RunConfig& c, const server::Fault& fault, bool active, bool faulty) {
+  if (faulty && fault.kind == server::FaultKind::server) return fault.path;
   if (active) {
     return "/trickle/1000000000000/" + std::to_string(c.trickle_interval_ms) + "/" +
            std::to_string(c.trickle_bytes);
@@ -119,10 +100,13 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   opt.dns_max_in_flight = config.dns_max_in_flight;
   // Faults the worker makes itself: a port that refuses (bound, never listening), and a
   // DNS server that never answers.
+  const server::Fault* fault = server::find_fault(config.fault);
+  if (!fault) throw std::runtime_error("worker: unknown fault '" + config.fault + "'");
+  using server::FaultKind;
   std::unique_ptr<server::ClosedPort> refusing;
-  if (config.fault == "refused") refusing = std::make_unique<server::ClosedPort>();
+  if (fault->kind == FaultKind::refused) refusing = std::make_unique<server::ClosedPort>();
   std::unique_ptr<server::SilentDns> silent_dns;
-  if (config.fault == "dns_silent") {
+  if (fault->kind == FaultKind::dns_silent) {
     if (config.fault_fraction < 1.0) {
       throw std::runtime_error("fault dns_silent mutes the one DNS server: it needs fault_fraction = 1");
     }
@@ -143,16 +127,17 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   const bool builtin = config.target == "builtin";
   auto next_url = [&](std::size_t i) {
     if (!builtin) return config.target;
-    const bool faulty = config.fault != "none" && coin(rng) < config.fault_fraction;
+    const bool faulty = fault->kind != FaultKind::none && coin(rng) < config.fault_fraction;
     const bool active = !faulty && coin(rng) < config.active_fraction;
     if (faulty && refusing) return "http://127.0.0.1:" + std::to_string(refusing->port()) + "/";
-    if (faulty && dns_fault(config.fault)) {
+    if (faulty && (fault->kind == FaultKind::dns_nxdomain || fault->kind == FaultKind::dns_refused ||
+                   fault->kind == FaultKind::dns_silent)) {
       // NXDOMAIN: a name in the DNS server's own domain that it does not have; REFUSED: a
       // name outside it (it forwards nowhere); silence: all lookups go to a mute server.
       const int port = plan.ports_by_address[0][0];
-      const std::string name = config.fault == "nxdomain"      ? "missing" + std::to_string(i) + ".msb.test"
-                               : config.fault == "dns_refused" ? "n" + std::to_string(i) + ".elsewhere.example"
-                                                               : "n0.msb.test";
+      const std::string name = fault->kind == FaultKind::dns_nxdomain  ? "missing" + std::to_string(i) + ".msb.test"
+                               : fault->kind == FaultKind::dns_refused ? "n" + std::to_string(i) + ".elsewhere.example"
+                                                                       : "n0.msb.test";
       return "http://" + name + ":" + std::to_string(port) + "/idle";
     }
     if (config.names > 0) {
@@ -162,14 +147,13 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
       const auto& ports = plan.ports_by_address[k % plan.ports_by_address.size()];
       const int port = ports[(i / plan.ports_by_address.size()) % ports.size()];
       return "http://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) +
-             path_for(config, active, faulty);
+             path_for(config, *fault, active, faulty);
     }
-    return plan.bases[i % plan.bases.size()] + path_for(config, active, faulty);
+    return plan.bases[i % plan.bases.size()] + path_for(config, *fault, active, faulty);
   };
 
   std::vector<std::uint64_t> ids;
   ids.reserve(static_cast<std::size_t>(plan.connections));
-  r.ended_by_result.assign(kResultCount, 0);
   std::uint64_t ended_ok = 0, ended_failed = 0;
   auto drain = [&] {
     while (auto ended = engine->next_done()) {
@@ -285,12 +269,8 @@ RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
   r.cpu_user_s = u1 - u0;
   r.cpu_sys_s = s1 - s0;
   r.engine = counters_since(engine->stats(), engine_before);
-  const LoopStats& l = loop->stats();
-  r.loop.waits = l.waits - loop_before.waits;
-  r.loop.events = l.events - loop_before.events;
-  r.loop.timer_fires = l.timer_fires - loop_before.timer_fires;
-  r.loop.modifies = l.modifies - loop_before.modifies;
-  r.loop.redundant = l.redundant - loop_before.redundant;
+  r.loop = loop->stats();
+  subtract_measured(r.loop, loop_before, loop_fields());
   r.interrupted = stop;
   set_phase("teardown");
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "msb/fields.h"
 #include "msb/multi.h"
 
 namespace msb {
@@ -23,13 +24,25 @@ namespace msb {
 class Loop;
 
 struct LoopStats {
-  std::uint64_t waits = 0;        // calls that waited (epoll_wait, poll, select, ev_run)
-  std::uint64_t events = 0;       // ready sockets dispatched into socket_action
-  std::uint64_t timer_fires = 0;  // socket_action(kSocketTimeout) calls
-  std::uint64_t modifies = 0;     // changes applied to the kernel/loop's interest set
-  std::uint64_t redundant = 0;    // watch() calls that left the applied mask unchanged
+  std::uint64_t waits = 0;
+  std::uint64_t events = 0;
+  std::uint64_t timer_fires = 0;
+  std::uint64_t modifies = 0;
+  std::uint64_t redundant = 0;
   double events_per_wait() const { return waits ? double(events) / double(waits) : 0; }
 };
+
+inline const FieldTable<LoopStats>& loop_fields() {
+  using L = LoopStats;
+  static const FieldTable<L> t = {
+      {"waits", &L::waits, Rule::measured, "count", "calls that waited (epoll_wait, poll, select, ev_run)"},
+      {"events", &L::events, Rule::measured, "count", "ready sockets dispatched into socket_action"},
+      {"timer_fires", &L::timer_fires, Rule::measured, "count", "socket_action(kSocketTimeout) calls"},
+      {"modifies", &L::modifies, Rule::measured, "count", "changes applied to the kernel's (or libev's) interest set"},
+      {"redundant", &L::redundant, Rule::measured, "count", "watch() calls that left the applied mask unchanged"},
+  };
+  return t;
+}
 
 class Backend {
  public:

@@ -53,6 +53,8 @@ class Histogram {
   static Histogram restore(const Buckets& buckets, std::uint64_t sum, std::uint64_t min,
                            std::uint64_t max);
 
+  bool operator==(const Histogram& other) const = default;
+
   static int index_of(std::uint64_t v) {
     if (v < kSubCount) return static_cast<int>(v);
     const int msb = 63 - __builtin_clzll(v);

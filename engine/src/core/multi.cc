@@ -47,9 +47,7 @@ Multi::Impl::Impl(MultiOptions options)
       timers_(detail::make_timer_queue(opt_.timers)),
       cache_(opt_.max_cached_connections),
       tcp_(sys_),
-      recv_buffer_(16 * 1024) {
-  stats_.by_result.assign(kResultCount, 0);
-}
+      recv_buffer_(16 * 1024) {}
 
 Multi::Impl::~Impl() {
   tick();

@@ -54,8 +54,6 @@ class DirectSockIndex final : public SockIndex {
     s.resizes = resizes_;
     s.occupancy = {s.buckets - size_, size_};
     s.max_chain = size_ ? 1 : 0;
-    s.mean_chain = size_ ? 1 : 0;
-    s.load_factor = s.buckets ? double(size_) / double(s.buckets) : 0;
     return s;
   }
 

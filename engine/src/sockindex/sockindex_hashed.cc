@@ -50,8 +50,6 @@ void BucketChains::describe(SockIndexStats& s) const {
     if (k) ++nonempty;
     s.max_chain = std::max(s.max_chain, k);
   }
-  s.load_factor = s.buckets ? double(s.size) / double(s.buckets) : 0;
-  s.mean_chain = nonempty ? double(s.size) / double(nonempty) : 0;
 }
 
 }  // namespace msb::detail

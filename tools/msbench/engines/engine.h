@@ -63,7 +63,6 @@ class ReferenceEngine : public Engine, public LoopTarget {
  protected:
   // `name` stands for the socket index and timer variants, which a reference has none of.
   explicit ReferenceEngine(const char* name) {
-    stats_.by_result.assign(kResultCount, 0);
     stats_.sockindex.variant = name;
     stats_.timers.variant = name;
   }
