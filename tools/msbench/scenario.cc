@@ -214,23 +214,34 @@ const std::vector<ScenarioKey>& scenario_keys() {
   return keys;
 }
 
-Scenario parse_scenario(const std::string& text, const std::string& file,
-                        const std::vector<std::string>& overrides) {
-  toml::table root;
-  try {
-    root = toml::parse(text, file);
-  } catch (const toml::parse_error& e) {
-    throw ScenarioError(file + ":" + std::to_string(e.source().begin.line) + ": " +
-                        std::string(e.description()));
-  }
-  Scenario sc;
-  sc.file = file;
-  sc.name = std::filesystem::path(file).stem().string();
-  std::map<std::string, Setting> settings;  // by key
-  std::vector<std::string> order;           // keys in file order, then --set order
-  std::map<std::string, Origin> origins;    // where each key was set last
+namespace {
 
-  // toml++ tables iterate in key order; sweeps follow the file's order, so sort by position.
+// The keys a scenario sets, in the order they were set: the file's, then --set's.
+struct Settings {
+  std::map<std::string, Setting> by_key;
+  std::vector<std::string> order;
+  std::map<std::string, Origin> origins;  // where each key was set last
+
+  void set(const std::string& key, Setting s, const Origin& o) {
+    by_key[key] = std::move(s);
+    origins[key] = o;
+    if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
+  }
+};
+
+nlohmann::json expect_json(const std::vector<Expectation>& expect) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& e : expect) {
+    using K = Expectation::Kind;
+    j[e.what] = e.kind == K::exact ? nlohmann::json(e.count)
+                : e.kind == K::all ? nlohmann::json("all")
+                : e.kind == K::some ? nlohmann::json("some") : nlohmann::json("none");
+  }
+  return j;
+}
+
+// The file's keys, in the file's order (toml++ iterates tables in key order).
+void read_file_keys(const toml::table& root, const std::string& file, Scenario& sc, Settings& settings) {
   std::vector<std::pair<std::string, const toml::node*>> entries;
   for (auto&& [k, node] : root) entries.emplace_back(std::string(k.str()), &node);
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
@@ -247,40 +258,28 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
       if (key == "name") sc.name = *s;
       if (key == "output") sc.output = *s;
       if (key == "description") sc.resolved["description"] = *s;
-      continue;
-    }
-    if (key == "expect") {
+    } else if (key == "expect") {
       sc.expect = read_expect(node, file);
-      nlohmann::json& j = sc.resolved["expect"];
-      j = nlohmann::json::object();
-      for (const auto& e : sc.expect) {
-        using K = Expectation::Kind;
-        j[e.what] = e.kind == K::exact ? nlohmann::json(e.count)
-                    : e.kind == K::all ? nlohmann::json("all")
-                    : e.kind == K::some ? nlohmann::json("some") : nlohmann::json("none");
-      }
-      continue;
-    }
-    if (key == "repetitions") {
+      sc.resolved["expect"] = expect_json(sc.expect);
+    } else if (key == "repetitions") {
       auto i = node.value_exact<std::int64_t>();
       if (!i || *i < 1 || *i > 1000) fail(o, "expected an integer in [1, 1000]");
       sc.repetitions = int(*i);
-      continue;
+    } else {
+      const ConfigKey* spec = find_key(key);
+      if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
+      settings.set(key, read_setting(*spec, node, o), o);
     }
-    const ConfigKey* spec = find_key(key);
-    if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
-    settings[key] = read_setting(*spec, node, o);
-    origins[key] = o;
-    order.push_back(key);
   }
+}
 
+// --set key=value, in order: the value in TOML syntax (a bare word is taken as a string).
+void apply_overrides(const std::vector<std::string>& overrides, Scenario& sc, Settings& settings) {
   for (const std::string& ov : overrides) {
     const auto eq = ov.find('=');
     const std::string key = ov.substr(0, eq);
     const Origin o{"--set " + ov, key};
-    if (eq == std::string::npos || key.empty()) {
-      throw ScenarioError("--set " + ov + ": expected key=value");
-    }
+    if (eq == std::string::npos || key.empty()) throw ScenarioError("--set " + ov + ": expected key=value");
     const std::string value = ov.substr(eq + 1);
     if (key == "output" || key == "name") {
       (key == "output" ? sc.output : sc.name) = value;
@@ -295,27 +294,25 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
     }
     const ConfigKey* spec = find_key(key);
     if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
-    // The value in TOML syntax; a bare word is taken as a string.
     toml::table t;
     try {
       t = toml::parse("v = " + value);
     } catch (const toml::parse_error&) {
       t = toml::table{{"v", value}};
     }
-    settings[key] = read_setting(*spec, *t.get("v"), o);
-    origins[key] = o;
-    if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
+    settings.set(key, read_setting(*spec, *t.get("v"), o), o);
   }
-  if (sc.output.empty()) sc.output = "out/" + sc.name + ".json";
+}
 
-  // The product of every list, in key order, the last key varying fastest; repetitions
-  // innermost so that repeated runs of one point follow each other. A swept `engine` is
-  // the exception: engines alternate inside each repetition (A B C A B C ...), so the runs
-  // compared pair by pair are neighbours in time and the machine's drift (12-27% from run
-  // to run here) falls on both alike.
+// The product of every list, in key order, the last key varying fastest; repetitions
+// innermost so that repeated runs of one point follow each other. A swept `engine` is the
+// exception: engines alternate inside each repetition (A B C A B C ...), so the runs
+// compared pair by pair are neighbours in time and the machine's drift (12-27% from run
+// to run here) falls on both alike.
+void expand_sweep(Scenario& sc, Settings& settings) {
   RunConfig base;
-  for (const auto& key : order) {
-    const Setting& s = settings[key];
+  for (const auto& key : settings.order) {
+    const Setting& s = settings.by_key[key];
     if (!s.is_list) set_key(*s.spec, base, s.values[0]);
     sc.resolved["keys"][key] = s.is_list ? nlohmann::json::array() : value_json(s.values[0]);
     if (s.is_list) {
@@ -328,16 +325,16 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
     if (key == "engine") continue;
     std::vector<RunConfig> next;
     for (const RunConfig& p : points) {
-      for (const Value& v : settings[key].values) {
+      for (const Value& v : settings.by_key[key].values) {
         RunConfig c = p;
-        set_key(*settings[key].spec, c, v);
+        set_key(*settings.by_key[key].spec, c, v);
         next.push_back(c);
       }
     }
     points.swap(next);
   }
-  const auto engines = settings.find("engine");
-  const bool engines_swept = engines != settings.end() && engines->second.is_list;
+  const auto engines = settings.by_key.find("engine");
+  const bool engines_swept = engines != settings.by_key.end() && engines->second.is_list;
   int pair = 0;
   for (const RunConfig& p : points) {
     for (int r = 0; r < sc.repetitions; ++r, ++pair) {
@@ -354,11 +351,32 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
       }
     }
   }
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& file,
+                        const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw ScenarioError(file + ":" + std::to_string(e.source().begin.line) + ": " +
+                        std::string(e.description()));
+  }
+  Scenario sc;
+  sc.file = file;
+  sc.name = std::filesystem::path(file).stem().string();
+  Settings settings;
+  read_file_keys(root, file, sc, settings);
+  apply_overrides(overrides, sc, settings);
+  if (sc.output.empty()) sc.output = "out/" + sc.name + ".json";
+  expand_sweep(sc, settings);
   for (const RunConfig& c : sc.runs) {
     const std::string conflict = engine_backend_conflict(c.engine, c.backend);
     if (conflict.empty()) continue;
-    const auto o = origins.find("engine");
-    fail(o != origins.end() ? o->second : Origin{file, "engine"}, conflict);
+    const auto o = settings.origins.find("engine");
+    fail(o != settings.origins.end() ? o->second : Origin{file, "engine"}, conflict);
   }
   sc.resolved["name"] = sc.name;
   sc.resolved["file"] = file;

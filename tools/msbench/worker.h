@@ -1,28 +1,22 @@
-// One engine process's share of a run: ramp-up at its connect rate, warm-up, the measured
-// steady state, teardown. Only the steady state goes into the per-call histograms. The
-// runner (runner.h) forks one worker per share and merges their results.
+// One engine process's share of a run, phase by phase: ramp-up at its connect rate,
+// warm-up, the measured steady state, teardown. Only the steady state goes into the
+// per-call histograms. The runner forks one worker per share (supervisor.h) and merges
+// their results.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "run_config.h"
+#include "workload.h"
 
 namespace msb::cli {
 
-struct WorkerPlan {
-  int index = 0;                   // this worker, among `count`
-  int count = 1;
-  int connections = 0;             // this worker's share
-  double connect_rate = 0;         // this worker's share, per second
-  std::vector<std::string> bases;  // builtin: "http://addr:port" of its server's endpoints
-  // builtin with names: the server's ports by address index (127.0.0.1 is index 0), and
-  // the DNS server that knows n<k>.msb.test -> 127.0.0.(1 + k % addresses).
-  std::vector<std::vector<int>> ports_by_address;
-  std::string dns_server;
-};
+class Engine;
 
 // What a worker says about itself every half second.
 struct Progress {
@@ -33,8 +27,50 @@ struct Progress {
   double p50_us = 0, p99_us = 0;  // socket calls of the last second
 };
 
-RunResult run_worker(const RunConfig& config, const WorkerPlan& plan,
-                     const std::atomic<bool>& stop,
-                     const std::function<void(const Progress&)>& report);
+class Worker {
+ public:
+  using Report = std::function<void(const Progress&)>;
+  Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop, Report report);
+  ~Worker();
+
+  // Runs every phase and returns this worker's result.
+  RunResult run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void ramp_up();     // adds transfers at the connect rate until every connection is open
+  void warm_up();     // runs, unmeasured
+  void measure();     // runs with the histograms reset; counters become the phase's deltas
+  void teardown();    // removes what still runs and counts it as such
+
+  void run_for(double seconds);
+  void drain();       // reads every ended transfer
+  void tick();        // progress every 0.5 s, a time-series sample every 1 s
+  void set_phase(const char* name);
+  bool all_ended() const { return ended_ok_ + ended_failed_ >= ids_.size(); }
+
+  const RunConfig& config_;
+  const WorkerPlan& plan_;
+  const std::atomic<bool>& stop_;
+  Report report_;
+  RunResult r_;
+  Workload workload_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Engine> engine_;
+  std::vector<std::uint64_t> ids_;
+  std::uint64_t ended_ok_ = 0, ended_failed_ = 0;
+
+  // Progress and the 1 s series read the same cumulative histogram: the difference from
+  // the last sample is the last second.
+  std::string phase_ = "ramp-up";
+  Clock::time_point run_start_, last_report_, last_sample_;
+  Histogram last_hist_;
+  std::uint64_t last_calls_ = 0, last_ok_ = 0, last_failed_ = 0;
+};
+
+// Runs a worker: the entry point of a worker process.
+RunResult run_worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop,
+                     const Worker::Report& report);
 
 }  // namespace msb::cli
