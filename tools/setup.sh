@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev          # libFuzzer targets
+  clang-format                      # tools/format.sh
   googletest libgtest-dev libbenchmark-dev
   libev-dev libc-ares-dev libcurl4-openssl-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev

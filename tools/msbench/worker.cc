@@ -138,7 +138,7 @@ void Worker::measure() {
   last_hist_ = Histogram();
   const MultiStats engine_before = engine_->stats();
   r_.open_at_measure = engine_->sockets();
-  const LoopStats loop_before = backend_->stats();
+  loop_before_ = backend_->stats();
   double u0, s0;
   cpu_times(&u0, &s0);
   const auto start = Clock::now();
@@ -151,7 +151,7 @@ void Worker::measure() {
   r_.cpu_sys_s = s1 - s0;
   r_.engine = counters_since(engine_->stats(), engine_before);
   r_.loop = backend_->stats();
-  subtract_measured(r_.loop, loop_before, loop_fields());
+  subtract_measured(r_.loop, loop_before_, loop_fields());
   r_.interrupted = stop_;
 }
 

@@ -60,6 +60,7 @@ class Worker {
   std::unique_ptr<Engine> engine_;
   std::vector<std::uint64_t> ids_;
   std::uint64_t ended_ok_ = 0, ended_failed_ = 0;
+  LoopStats loop_before_;  // when measuring began
 
   // Progress and the 1 s series read the same cumulative histogram: the difference from
   // the last sample is the last second.
