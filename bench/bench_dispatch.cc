@@ -27,7 +27,8 @@ class SocketpairSys : public SysCalls {
  public:
   SysResult socket(int, int, int) override {
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return {-1, errno};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+      return {-1, errno};
     peer_[sv[0]] = sv[1];
     return {sv[0], 0};
   }

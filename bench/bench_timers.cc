@@ -59,8 +59,12 @@ void rearm(benchmark::State& state, bool ask_nearest) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_Rearm(benchmark::State& state) { rearm(state, false); }
-void BM_RearmAndNearest(benchmark::State& state) { rearm(state, true); }
+void BM_Rearm(benchmark::State& state) {
+  rearm(state, false);
+}
+void BM_RearmAndNearest(benchmark::State& state) {
+  rearm(state, true);
+}
 
 // Insert then remove one extra node at a random key, N others queued.
 void BM_InsertRemove(benchmark::State& state) {

@@ -37,14 +37,21 @@ class CountingSys : public SysCalls {
   SysResult socket(int, int, int) override {
     ++calls;
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return {-1, errno};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+      return {-1, errno};
     peer[sv[0]] = sv[1];
     return {sv[0], 0};
   }
   SysResult connect(int, const sockaddr*, socklen_t) override { return ++calls, SysResult{}; }
-  SysResult setsockopt(int, int, int, const void*, socklen_t) override { return ++calls, SysResult{}; }
-  SysResult send(int fd, const void* b, size_t n, int f) override { return ++calls, SysCalls::send(fd, b, n, f); }
-  SysResult recv(int fd, void* b, size_t n, int f) override { return ++calls, SysCalls::recv(fd, b, n, f); }
+  SysResult setsockopt(int, int, int, const void*, socklen_t) override {
+    return ++calls, SysResult{};
+  }
+  SysResult send(int fd, const void* b, size_t n, int f) override {
+    return ++calls, SysCalls::send(fd, b, n, f);
+  }
+  SysResult recv(int fd, void* b, size_t n, int f) override {
+    return ++calls, SysCalls::recv(fd, b, n, f);
+  }
   SysResult getsockopt(int fd, int l, int n, void* v, socklen_t* len) override {
     return ++calls, SysCalls::getsockopt(fd, l, n, v, len);
   }
@@ -143,9 +150,12 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--sockindex" && parse_sockindex(v)) o.sockindex = *parse_sockindex(v);
-    else if (k == "--buckets") o.buckets = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--timers" && parse_timer(v)) o.timers = *parse_timer(v);
+    if (k == "--sockindex" && parse_sockindex(v))
+      o.sockindex = *parse_sockindex(v);
+    else if (k == "--buckets")
+      o.buckets = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--timers" && parse_timer(v))
+      o.timers = *parse_timer(v);
     else {
       std::fprintf(stderr, "gate_workload: bad option %s %s\n", k.c_str(), v.c_str());
       return 2;
@@ -159,7 +169,8 @@ int main(int argc, char** argv) {
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
   std::map<std::string, double> all;
-  for (auto& part : {engine_metrics(o), sockindex_metrics(o), timer_metrics(o)}) all.insert(part.begin(), part.end());
+  for (auto& part : {engine_metrics(o), sockindex_metrics(o), timer_metrics(o)})
+    all.insert(part.begin(), part.end());
   std::printf("{\"schema\": \"msbench-gate-metrics\", \"metrics\": {");
   const char* sep = "";
   for (const auto& [k, v] : all) {

@@ -21,9 +21,9 @@
 namespace {
 
 thread_local bool t_armed = false;
-thread_local long t_seen = 0;       // allocations while armed
-thread_local long t_fail_from = 0;  // the first one that fails (counted from 1; 0: none)
-thread_local long t_fail_count = 1; // how many fail in a row from there
+thread_local long t_seen = 0;        // allocations while armed
+thread_local long t_fail_from = 0;   // the first one that fails (counted from 1; 0: none)
+thread_local long t_fail_count = 1;  // how many fail in a row from there
 
 void* allocate(std::size_t n) {
   if (t_armed) {
@@ -38,8 +38,12 @@ void* allocate(std::size_t n) {
 
 }  // namespace
 
-void* operator new(std::size_t n) { return allocate(n); }
-void* operator new[](std::size_t n) { return allocate(n); }
+void* operator new(std::size_t n) {
+  return allocate(n);
+}
+void* operator new[](std::size_t n) {
+  return allocate(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   try {
     return allocate(n);
@@ -47,11 +51,21 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+  return operator new(n, t);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace msb {
 namespace {
@@ -154,9 +168,10 @@ void check_every_allocation(const server::ServerProcess& srv, const server::Dnsm
     oom_seen += o.oom + o.refused_oom;
     EXPECT_EQ(open_fds(), fds_before) << "a descriptor leaked";
   }
-  std::printf("timers %s, %ld failing in a row: allocations in the workload: %ld, "
-              "transfers ended out_of_memory over all runs: %d\n",
-              timer_name(timers), fail_count, clean.allocations, oom_seen);
+  std::printf(
+      "timers %s, %ld failing in a row: allocations in the workload: %ld, "
+      "transfers ended out_of_memory over all runs: %d\n",
+      timer_name(timers), fail_count, clean.allocations, oom_seen);
   // Most allocations belong to one transfer: their failure must show.
   EXPECT_GT(oom_seen, clean.allocations / 2);
 }
@@ -174,8 +189,8 @@ TEST(AllocationFailure, EveryFailedAllocationEndsOneTransferOutOfMemoryAndNothin
 // lookups under way out_of_memory at once: before, it threw through c-ares, the lookup hung
 // until the total timeout and c-ares lost the socket (a descriptor leaked).
 TEST(AllocationFailure, ByNameThroughTheResolverToo) {
-  server::Dnsmasq dns({{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"},
-                       {"h2.msb.test", "127.0.0.1"}});
+  server::Dnsmasq dns(
+      {{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"}, {"h2.msb.test", "127.0.0.1"}});
   server::ServerProcess srv(server::ServerOptions{});
   for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
     check_every_allocation(srv, &dns, 5, timers);
@@ -188,8 +203,8 @@ TEST(AllocationFailure, ByNameThroughTheResolverToo) {
 TEST(AllocationFailure, SeveralInARowStillEndEachTransferOnce) {
   server::ServerProcess srv(server::ServerOptions{});
   for (long in_a_row : {2, 3}) check_every_allocation(srv, nullptr, 1, TimerKind::splay, in_a_row);
-  server::Dnsmasq dns({{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"},
-                       {"h2.msb.test", "127.0.0.1"}});
+  server::Dnsmasq dns(
+      {{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"}, {"h2.msb.test", "127.0.0.1"}});
   check_every_allocation(srv, &dns, 5, TimerKind::splay, 2);
 }
 

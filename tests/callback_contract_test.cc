@@ -26,8 +26,10 @@ struct ContractChecker {
     ++callbacks;
     auto it = state.find(fd);
     if (what == kPollRemove) {
-      if (it == state.end()) violations.push_back("REMOVE for unwatched fd " + std::to_string(fd));
-      else state.erase(it);
+      if (it == state.end())
+        violations.push_back("REMOVE for unwatched fd " + std::to_string(fd));
+      else
+        state.erase(it);
       return;
     }
     if (what != kPollIn && what != kPollOut && what != kPollInOut) {
@@ -75,7 +77,9 @@ TEST_P(CallbackContract, NoRedundantCallsAndRemoveBeforeEveryClose) {
   test::raise_fd_limit();
   server::TrickleServer srv{server::ServerOptions{}};
   srv.start_thread();
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::RawServer silent([](const std::string&) {
+    return test::RawReply{"", test::RawReply::Then::hold};
+  });
   const std::string refused = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
 
   ContractChecker checker;

@@ -1,8 +1,8 @@
 // Out of file descriptors: the transfers that cannot get a socket end with socket_error
 // (EMFILE) at once, the others complete, and nothing spins. The server side survives
 // EMFILE on accept by keeping a spare descriptor.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 
 #include "drivers.h"

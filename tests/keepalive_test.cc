@@ -59,7 +59,8 @@ TEST_P(KeepAlive, CacheOfZeroNeverReuses) {
   MultiOptions opt;
   opt.max_cached_connections = 0;
   test::LoopDriver driver(opt, GetParam());
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(fetch(driver, srv_.endpoints()[0].url("/bytes/1")).reused_connection);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(fetch(driver, srv_.endpoints()[0].url("/bytes/1")).reused_connection);
   EXPECT_EQ(driver.multi().stats().connections_opened, 3u);
 }
 

@@ -24,12 +24,25 @@ struct Expect {
 std::string path_for(int i, Expect& e, Method& m) {
   m = Method::get;
   switch (i % 8) {
-    case 0: e = {200, 1000, "abcdef"}; return "/bytes/1000";
-    case 1: e = {200, 3000, "abcdef"}; return "/chunked/3000/700";
-    case 2: e = {200, 500, "abcdef"}; return "/close/500";
-    case 3: e = {204, 0, ""}; return "/status/204";
-    case 4: m = Method::head; e = {200, 0, ""}; return "/bytes/12345";
-    default: e = {200, 12, "abcdef"}; return "/trickle/12/60/2";  // ~360 ms each
+    case 0:
+      e = {200, 1000, "abcdef"};
+      return "/bytes/1000";
+    case 1:
+      e = {200, 3000, "abcdef"};
+      return "/chunked/3000/700";
+    case 2:
+      e = {200, 500, "abcdef"};
+      return "/close/500";
+    case 3:
+      e = {204, 0, ""};
+      return "/status/204";
+    case 4:
+      m = Method::head;
+      e = {200, 0, ""};
+      return "/bytes/12345";
+    default:
+      e = {200, 12, "abcdef"};
+      return "/trickle/12/60/2";  // ~360 ms each
   }
 }
 
@@ -56,7 +69,8 @@ void run_many(const std::string& backend, server::TrickleServer& srv, int count,
     ASSERT_TRUE(added) << added.detail;
     expected[added.id] = e;
   }
-  ASSERT_TRUE(driver.run(std::chrono::seconds(120))) << driver.multi().running() << " still running";
+  ASSERT_TRUE(driver.run(std::chrono::seconds(120)))
+      << driver.multi().running() << " still running";
   ASSERT_EQ(driver.done.size(), static_cast<std::size_t>(count));
   for (const Done& d : driver.done) {
     const Expect& e = expected.at(d.id);

@@ -24,7 +24,8 @@ TEST_P(TenThousand, EveryTrickleCompletesWithItsBytes) {
     s.total_timeout_ms = 120000;
     ASSERT_TRUE(driver.multi().add(s));
   }
-  ASSERT_TRUE(driver.run(std::chrono::seconds(150))) << driver.multi().running() << " still running";
+  ASSERT_TRUE(driver.run(std::chrono::seconds(150)))
+      << driver.multi().running() << " still running";
   ASSERT_EQ(driver.done.size(), static_cast<std::size_t>(kConnections));
   int ok = 0;
   for (const Done& d : driver.done) {

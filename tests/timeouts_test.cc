@@ -27,7 +27,9 @@ class Timeouts : public ::testing::TestWithParam<std::tuple<std::string, TimerKi
 };
 
 TEST_P(Timeouts, TotalTimeoutOnServerThatNeverAnswers) {
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::RawServer silent([](const std::string&) {
+    return test::RawReply{"", test::RawReply::Then::hold};
+  });
   TransferSpec spec;
   spec.url = silent.url("/");
   spec.total_timeout_ms = 300;
@@ -40,7 +42,9 @@ TEST_P(Timeouts, TotalTimeoutOnServerThatNeverAnswers) {
 }
 
 TEST_P(Timeouts, LowSpeedTimeoutOnServerThatAcceptsAndStaysSilent) {
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::RawServer silent([](const std::string&) {
+    return test::RawReply{"", test::RawReply::Then::hold};
+  });
   TransferSpec spec;
   spec.url = silent.url("/");
   spec.low_speed_limit = 10;
@@ -105,13 +109,16 @@ TEST_P(Timeouts, ConnectionRefused) {
 // A transfer that sets no total timeout still gets one (curl's default of none would let a
 // silent server hold it forever): its deadline is what the engine asks the loop to wait for.
 TEST(DefaultTimeout, ATransferWithoutATotalTimeoutGetsTheTenMinuteDefault) {
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::RawServer silent([](const std::string&) {
+    return test::RawReply{"", test::RawReply::Then::hold};
+  });
   test::LoopDriver driver({}, "epoll");
   TransferSpec spec;
   spec.url = silent.url("/");
   ASSERT_TRUE(driver.multi().add(spec));
   // Until the request is out, the only deadline left is the total one.
-  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.backend().run_once(10);
+  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i)
+    driver.backend().run_once(10);
   const long ms = driver.multi().timeout();
   EXPECT_GT(ms, kDefaultTotalTimeoutMs - 5000);
   EXPECT_LE(ms, long{kDefaultTotalTimeoutMs});
@@ -120,13 +127,16 @@ TEST(DefaultTimeout, ATransferWithoutATotalTimeoutGetsTheTenMinuteDefault) {
 
 // 0 still means none, for whoever wants curl's behaviour: no deadline is armed at all.
 TEST(DefaultTimeout, ZeroMeansNoTotalTimeout) {
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::RawServer silent([](const std::string&) {
+    return test::RawReply{"", test::RawReply::Then::hold};
+  });
   test::LoopDriver driver({}, "epoll");
   TransferSpec spec;
   spec.url = silent.url("/");
   spec.total_timeout_ms = 0;
   ASSERT_TRUE(driver.multi().add(spec));
-  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i) driver.backend().run_once(10);
+  for (int i = 0; i < 100 && driver.multi().stats().socket_callbacks < 2; ++i)
+    driver.backend().run_once(10);
   EXPECT_EQ(driver.multi().timeout(), -1);
   EXPECT_EQ(driver.multi().stats().running, 1u);
 }
@@ -138,7 +148,9 @@ TEST(InjectedClock, DeadlinesAndTimingsFollowTheInjectedClock) {
     std::int64_t now = 1'000'000'000;
     std::int64_t now_ns() override { return now; }
   } clock;
-  test::RawServer silent([](const std::string&) { return test::RawReply{"", test::RawReply::Then::hold}; });
+  test::RawServer silent([](const std::string&) {
+    return test::RawReply{"", test::RawReply::Then::hold};
+  });
   std::vector<long> timer_ms;
   MultiOptions opt;
   opt.clock = &clock;

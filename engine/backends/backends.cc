@@ -15,12 +15,14 @@ std::unique_ptr<Backend> make_perform_driver();
 
 const std::vector<BackendInfo>& backends() {
   static const std::vector<BackendInfo> table = {
-      {"select", make_select_loop, FD_SETSIZE, true, "select(): fds below FD_SETSIZE only, O(max fd) per wait"},
+      {"select", make_select_loop, FD_SETSIZE, true,
+       "select(): fds below FD_SETSIZE only, O(max fd) per wait"},
       {"poll", make_poll_loop, 0, true, "poll(): a dense pollfd array, O(n) per wait"},
       {"epoll", make_epoll_loop, 0, true, "epoll_wait(), level-triggered: O(ready) per wait"},
       {"libev", make_libev_loop, 0, true, "Debian's libev: its own io watchers and timer"},
       {"perform", make_perform_driver, 0, false,
-       "the legacy driver: fdset()/pollset() + select()/poll(), then perform() over every transfer"},
+       "the legacy driver: fdset()/pollset() + select()/poll(), then perform() over every "
+       "transfer"},
   };
   return table;
 }

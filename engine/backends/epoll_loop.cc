@@ -66,6 +66,8 @@ class EpollLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_epoll_loop() { return std::make_unique<EpollLoop>(); }
+std::unique_ptr<Backend> make_epoll_loop() {
+  return std::make_unique<EpollLoop>();
+}
 
 }  // namespace msb

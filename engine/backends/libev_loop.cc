@@ -71,7 +71,8 @@ class LibevLoop final : public Loop {
     ev_io* w = io_[i].get();
     if (old_what) ev_io_stop(loop_, w);
     if (new_what) {
-      ev_io_set(w, fd, ((new_what & kPollIn) ? EV_READ : 0) | ((new_what & kPollOut) ? EV_WRITE : 0));
+      ev_io_set(w, fd,
+                ((new_what & kPollIn) ? EV_READ : 0) | ((new_what & kPollOut) ? EV_WRITE : 0));
       ev_io_start(loop_, w);
     }
     return true;
@@ -102,6 +103,8 @@ class LibevLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_libev_loop() { return std::make_unique<LibevLoop>(); }
+std::unique_ptr<Backend> make_libev_loop() {
+  return std::make_unique<LibevLoop>();
+}
 
 }  // namespace msb

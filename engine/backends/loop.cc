@@ -26,7 +26,9 @@ class MultiTarget final : public LoopTarget {
 
 }  // namespace
 
-void Loop::attach(LoopTarget* target) { target_ = target; }
+void Loop::attach(LoopTarget* target) {
+  target_ = target;
+}
 
 std::unique_ptr<Multi> Loop::make_multi(MultiOptions options) {
   auto observe_socket = std::move(options.socket_fn);

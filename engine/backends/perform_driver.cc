@@ -61,6 +61,8 @@ class PerformDriver final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_perform_driver() { return std::make_unique<PerformDriver>(); }
+std::unique_ptr<Backend> make_perform_driver() {
+  return std::make_unique<PerformDriver>();
+}
 
 }  // namespace msb

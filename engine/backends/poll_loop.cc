@@ -65,6 +65,8 @@ class PollLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_poll_loop() { return std::make_unique<PollLoop>(); }
+std::unique_ptr<Backend> make_poll_loop() {
+  return std::make_unique<PollLoop>();
+}
 
 }  // namespace msb

@@ -30,8 +30,14 @@ class SelectLoop final : public Loop {
 
   bool modify(int fd, int /*old_what*/, int new_what) override {
     if (!can_watch(fd)) return false;
-    if (new_what & kPollIn) FD_SET(fd, &want_read_); else FD_CLR(fd, &want_read_);
-    if (new_what & kPollOut) FD_SET(fd, &want_write_); else FD_CLR(fd, &want_write_);
+    if (new_what & kPollIn)
+      FD_SET(fd, &want_read_);
+    else
+      FD_CLR(fd, &want_read_);
+    if (new_what & kPollOut)
+      FD_SET(fd, &want_write_);
+    else
+      FD_CLR(fd, &want_write_);
     if (new_what) {
       max_fd_ = std::max(max_fd_, fd);
     } else if (fd == max_fd_) {
@@ -65,6 +71,8 @@ class SelectLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_select_loop() { return std::make_unique<SelectLoop>(); }
+std::unique_ptr<Backend> make_select_loop() {
+  return std::make_unique<SelectLoop>();
+}
 
 }  // namespace msb

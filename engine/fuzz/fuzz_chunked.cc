@@ -27,8 +27,9 @@ Decoded decode(const std::uint8_t* data, std::size_t size, std::size_t piece) {
   Http1Parser p;
   p.reset(false);
   Decoded d{Http1Parser::Status::more, msb::Result::ok, {}};
-  BodySink sink{[](void* ctx, const char* b, std::size_t n) { static_cast<std::string*>(ctx)->append(b, n); },
-                &d.body};
+  BodySink sink{
+      [](void* ctx, const char* b, std::size_t n) { static_cast<std::string*>(ctx)->append(b, n); },
+      &d.body};
   std::size_t used = 0;
   if (p.feed(kHead.data(), kHead.size(), &used, sink) != Http1Parser::Status::more ||
       used != kHead.size()) {

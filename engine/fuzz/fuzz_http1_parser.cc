@@ -23,8 +23,8 @@ Verdict parse(const std::uint8_t* data, std::size_t size, bool head, std::size_t
   Http1Parser p;
   p.reset(head);
   std::uint64_t sunk = 0;
-  BodySink sink{[](void* ctx, const char*, std::size_t n) { *static_cast<std::uint64_t*>(ctx) += n; },
-                &sunk};
+  BodySink sink{
+      [](void* ctx, const char*, std::size_t n) { *static_cast<std::uint64_t*>(ctx) += n; }, &sunk};
   Http1Parser::Status st = Http1Parser::Status::more;
   std::size_t pos = 0;
   while (pos < size && st == Http1Parser::Status::more) {

@@ -18,7 +18,8 @@ class PairSys : public msb::SysCalls {
  public:
   msb::SysResult socket(int, int, int) override {
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return {-1, errno};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+      return {-1, errno};
     peer = sv[1];
     return {sv[0], 0};
   }

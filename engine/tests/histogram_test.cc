@@ -29,7 +29,8 @@ TEST(Histogram, QuantilesWithinOnePercentOfExact) {
   }
   std::sort(values.begin(), values.end());
   for (double q : {0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 1.0}) {
-    const auto rank = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(q * values.size())));
+    const auto rank =
+        std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(q * values.size())));
     const double exact = double(values[rank - 1]);
     const double got = double(h.quantile(q));
     EXPECT_LE(std::fabs(got - exact) / exact, 0.01) << "q=" << q;

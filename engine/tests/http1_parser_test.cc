@@ -36,10 +36,9 @@ Outcome run(const Vector& v, const std::vector<std::string>& pieces) {
   Http1Parser p;
   p.reset(v.head);
   Outcome o;
-  BodySink sink{[](void* ctx, const char* d, std::size_t n) {
-                  static_cast<std::string*>(ctx)->append(d, n);
-                },
-                &o.body};
+  BodySink sink{
+      [](void* ctx, const char* d, std::size_t n) { static_cast<std::string*>(ctx)->append(d, n); },
+      &o.body};
   Http1Parser::Status st = Http1Parser::Status::more;
   for (const auto& piece : pieces) {
     std::size_t used = 0;
@@ -58,7 +57,9 @@ Outcome run(const Vector& v, const std::vector<std::string>& pieces) {
   return o;
 }
 
-std::string big(std::size_t n, char c) { return std::string(n, c); }
+std::string big(std::size_t n, char c) {
+  return std::string(n, c);
+}
 
 const std::vector<Vector>& vectors() {
   static const std::vector<Vector> v = {
@@ -74,27 +75,34 @@ const std::vector<Vector>& vectors() {
        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n"
        "0\r\nX-Trailer: t\r\n\r\n",
        false, Result::ok, 200, "hello world", true},
-      {"chunked_uppercase_hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n"
-       "0123456789\r\n0\r\n\r\n", false, Result::ok, 200, "0123456789", true},
+      {"chunked_uppercase_hex",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n"
+       "0123456789\r\n0\r\n\r\n",
+       false, Result::ok, 200, "0123456789", true},
       {"close_delimited", "HTTP/1.1 200 OK\r\n\r\nuntil close", true, Result::ok, 200,
        "until close", false},
       {"http10_closes", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false, Result::ok, 200,
        "ok", false},
-      {"http10_keep_alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
-       false, Result::ok, 200, "ok", true},
+      {"http10_keep_alive",
+       "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", false,
+       Result::ok, 200, "ok", true},
       {"connection_close", "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\nok",
        false, Result::ok, 200, "ok", false},
-      {"continue_then_final", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz",
-       false, Result::ok, 200, "z", true},
-      {"no_content_204", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", false,
-       Result::ok, 204, "", true},
+      {"continue_then_final",
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz", false,
+       Result::ok, 200, "z", true},
+      {"no_content_204", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", false, Result::ok,
+       204, "", true},
       {"not_modified_304", "HTTP/1.1 304 Not Modified\r\n\r\n", false, Result::ok, 304, "", true},
       {"head_ignores_length", "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", false, Result::ok,
        200, "", true, true},
-      {"duplicate_equal_lengths", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
-       false, Result::ok, 200, "abc", true},
-      {"te_overrides_length", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n"
-       "\r\n1\r\nq\r\n0\r\n\r\n", false, Result::ok, 200, "q", false},
+      {"duplicate_equal_lengths",
+       "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", false, Result::ok,
+       200, "abc", true},
+      {"te_overrides_length",
+       "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n"
+       "\r\n1\r\nq\r\n0\r\n\r\n",
+       false, Result::ok, 200, "q", false},
       {"non_chunked_coding_reads_to_close", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz",
        true, Result::ok, 200, "zz", false},
       {"error_status_is_not_a_failure", "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", false,
@@ -111,14 +119,15 @@ const std::vector<Vector>& vectors() {
        Result::bad_status_line, 0, "", false},
       {"nul_in_header", std::string("HTTP/1.1 200 OK\r\nX-A: b\0c\r\n\r\n", 29), false,
        Result::bad_header, 200, "", false},
-      {"header_without_colon", "HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", false,
-       Result::bad_header, 200, "", false},
+      {"header_without_colon", "HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", false, Result::bad_header,
+       200, "", false},
       {"space_before_colon", "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", false,
        Result::bad_header, 200, "", false},
       {"obs_fold", "HTTP/1.1 200 OK\r\nX-A: b\r\n  folded\r\n\r\n", false, Result::bad_header, 200,
        "", false},
-      {"conflicting_lengths", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc",
-       false, Result::bad_content_length, 200, "", false},
+      {"conflicting_lengths",
+       "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", false,
+       Result::bad_content_length, 200, "", false},
       {"conflicting_length_list", "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabc", false,
        Result::bad_content_length, 200, "", false},
       {"negative_length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false,
@@ -152,7 +161,9 @@ const std::vector<Vector>& vectors() {
   return v;
 }
 
-void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }
+void PrintTo(const Vector& v, std::ostream* os) {
+  *os << v.name;
+}
 
 class ParserVectors : public ::testing::TestWithParam<Vector> {};
 

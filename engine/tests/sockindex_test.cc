@@ -16,7 +16,9 @@ struct Variant {
   const char* name;
 };
 
-void PrintTo(const Variant& v, std::ostream* os) { *os << v.name << v.buckets; }
+void PrintTo(const Variant& v, std::ostream* os) {
+  *os << v.name << v.buckets;
+}
 
 class SockIndexTest : public ::testing::TestWithParam<Variant> {
  protected:
@@ -108,18 +110,18 @@ TEST_P(SockIndexTest, EntryHoldsSeveralWaiters) {
   EXPECT_EQ(e.wanted(), kPollNone);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Variants, SockIndexTest,
-    ::testing::Values(Variant{SockIndexKind::chained, 7, "chained"},
-                      Variant{SockIndexKind::chained, 97, "chained"},
-                      Variant{SockIndexKind::chained, 911, "chained"},
-                      Variant{SockIndexKind::resizable, 0, "resizable"},
-                      Variant{SockIndexKind::direct, 0, "direct"}),
-    [](const ::testing::TestParamInfo<Variant>& info) {
-      return std::string(info.param.name) +
-             (info.param.kind == SockIndexKind::chained ? std::to_string(info.param.buckets)
-                                                       : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Variants, SockIndexTest,
+                         ::testing::Values(Variant{SockIndexKind::chained, 7, "chained"},
+                                           Variant{SockIndexKind::chained, 97, "chained"},
+                                           Variant{SockIndexKind::chained, 911, "chained"},
+                                           Variant{SockIndexKind::resizable, 0, "resizable"},
+                                           Variant{SockIndexKind::direct, 0, "direct"}),
+                         [](const ::testing::TestParamInfo<Variant>& info) {
+                           return std::string(info.param.name) +
+                                  (info.param.kind == SockIndexKind::chained
+                                       ? std::to_string(info.param.buckets)
+                                       : "");
+                         });
 
 }  // namespace
 }  // namespace msb::detail

@@ -34,13 +34,20 @@ TEST(Url, RefusesWhatItCannotHandle) {
     const char* url;
     Result want;
   } cases[] = {
-      {"https://x/", Result::unsupported_protocol}, {"ftp://x/", Result::unsupported_protocol},
-      {"x/", Result::url_malformed},                {"http:///a", Result::url_malformed},
-      {"http://h:0/", Result::url_malformed},       {"http://h:65536/", Result::url_malformed},
-      {"http://h:8x/", Result::url_malformed},      {"http://h:/", Result::url_malformed},
-      {"http://[::1/", Result::url_malformed},      {"http://[zz]/", Result::url_malformed},
-      {"http://u@h/", Result::url_malformed},       {"http://h/a b", Result::url_malformed},
-      {"http://h/a\r\nX: y", Result::url_malformed}, {"http://h o/", Result::url_malformed},
+      {"https://x/", Result::unsupported_protocol},
+      {"ftp://x/", Result::unsupported_protocol},
+      {"x/", Result::url_malformed},
+      {"http:///a", Result::url_malformed},
+      {"http://h:0/", Result::url_malformed},
+      {"http://h:65536/", Result::url_malformed},
+      {"http://h:8x/", Result::url_malformed},
+      {"http://h:/", Result::url_malformed},
+      {"http://[::1/", Result::url_malformed},
+      {"http://[zz]/", Result::url_malformed},
+      {"http://u@h/", Result::url_malformed},
+      {"http://h/a b", Result::url_malformed},
+      {"http://h/a\r\nX: y", Result::url_malformed},
+      {"http://h o/", Result::url_malformed},
   };
   for (const auto& c : cases) {
     auto p = parse_url(c.url);

@@ -54,7 +54,9 @@ bool LoopDriver::run(std::chrono::milliseconds limit) {
   return true;
 }
 
-std::vector<std::string> all_backends() { return backend_names(); }
+std::vector<std::string> all_backends() {
+  return backend_names();
+}
 
 int fit_to_backend(const std::string& backend, int transfers) {
   // Client and server share the process, so the server's sockets count against the cap too.

@@ -30,8 +30,8 @@ class LoopDriver {
   Backend& backend() { return *backend_; }
   // Loops until no transfer runs or `limit` passes; true if everything finished.
   bool run(std::chrono::milliseconds limit);
-  std::vector<Done> done;        // every Done read so far
-  std::size_t max_watched = 0;   // most sockets watched at once
+  std::vector<Done> done;       // every Done read so far
+  std::size_t max_watched = 0;  // most sockets watched at once
   std::size_t watched = 0;
 
  private:

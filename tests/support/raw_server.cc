@@ -20,7 +20,8 @@ int listen_loopback(int backlog, std::uint16_t* port) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd, backlog) != 0) {
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+      ::listen(fd, backlog) != 0) {
     throw std::runtime_error(std::string("test listener: ") + std::strerror(errno));
   }
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
@@ -30,8 +31,7 @@ int listen_loopback(int backlog, std::uint16_t* port) {
 
 }  // namespace
 
-RawServer::RawServer(std::function<RawReply(const std::string&)> reply)
-    : reply_(std::move(reply)) {
+RawServer::RawServer(std::function<RawReply(const std::string&)> reply) : reply_(std::move(reply)) {
   listener_ = listen_loopback(1024, &port_);
   wake_ = eventfd(0, EFD_CLOEXEC);
   thread_ = std::thread([this] { serve(); });

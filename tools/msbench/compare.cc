@@ -23,7 +23,9 @@ double rss_per_connection(const RunResult& r) {
   return r.added ? double(r.rss_open_kb - r.rss_before_kb) * 1024.0 / double(r.added) : 0;
 }
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+double ratio(double a, double b) {
+  return b > 0 ? a / b : 0;
+}
 
 const RunResult* partner(const std::vector<RunResult>& runs, const RunResult& r,
                          const char* engine) {
@@ -54,9 +56,11 @@ nlohmann::json ratios_for(const std::vector<RunResult>& runs, std::size_t i) {
   const RunResult& r = runs[i];
   nlohmann::json j = nlohmann::json::object();
   if (r.config.engine == "floor") return j;
-  if (const RunResult* f = partner(runs, r, "floor")) j["ratio_to_floor"] = ratio_json(r, *f, false);
+  if (const RunResult* f = partner(runs, r, "floor"))
+    j["ratio_to_floor"] = ratio_json(r, *f, false);
   if (r.config.engine != "libcurl") {
-    if (const RunResult* c = partner(runs, r, "libcurl")) j["ratio_to_libcurl"] = ratio_json(r, *c, true);
+    if (const RunResult* c = partner(runs, r, "libcurl"))
+      j["ratio_to_libcurl"] = ratio_json(r, *c, true);
   }
   return j;
 }
@@ -71,8 +75,9 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
   std::map<std::string, Point> points;
   std::vector<std::string> order;
   for (const RunResult& r : runs) {
-    const std::string key = fmt::format("{}/{}/{}/{}/{}", r.config.connections, r.config.backend,
-                                        r.config.sockindex, r.config.timers, r.config.active_fraction);
+    const std::string key =
+        fmt::format("{}/{}/{}/{}/{}", r.config.connections, r.config.backend, r.config.sockindex,
+                    r.config.timers, r.config.active_fraction);
     if (!points.count(key)) order.push_back(key);
     Point& p = points[key];
     p.connections = r.config.connections;

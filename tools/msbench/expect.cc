@@ -9,7 +9,8 @@ namespace {
 std::uint64_t observed(const std::string& what, const RunResult& r) {
   if (what == "still_running") return r.still_running;
   for (int i = 0; i < kResultCount; ++i) {
-    if (what == result_name(static_cast<Result>(i))) return r.ended_by_result[static_cast<std::size_t>(i)];
+    if (what == result_name(static_cast<Result>(i)))
+      return r.ended_by_result[static_cast<std::size_t>(i)];
   }
   return 0;
 }
@@ -22,7 +23,8 @@ std::string outcome(const RunResult& r) {
       s += fmt::format("{}{} {}", s.empty() ? "" : ", ", n, result_name(static_cast<Result>(i)));
     }
   }
-  if (r.still_running) s += fmt::format("{}{} still running", s.empty() ? "" : ", ", r.still_running);
+  if (r.still_running)
+    s += fmt::format("{}{} still running", s.empty() ? "" : ", ", r.still_running);
   return s.empty() ? "nothing" : s;
 }
 
@@ -40,27 +42,39 @@ std::vector<std::string> missed_expectations(const std::vector<Expectation>& exp
     for (const Expectation& e : expect) listed = listed || e.what == name;
     const auto n = r.ended_by_result[static_cast<std::size_t>(i)];
     if (!listed && n > 0) {
-      missed.push_back(fmt::format("{}: {} transfers ended {}, which [expect] does not allow (the run: {})",
-                                   expect.front().where.substr(0, expect.front().where.rfind(':')),
-                                   n, name, outcome(r)));
+      missed.push_back(fmt::format(
+          "{}: {} transfers ended {}, which [expect] does not allow (the run: {})",
+          expect.front().where.substr(0, expect.front().where.rfind(':')), n, name, outcome(r)));
     }
   }
   bool running_listed = false;
   for (const Expectation& e : expect) running_listed = running_listed || e.what == "still_running";
   if (!running_listed && r.still_running > 0) {
-    missed.push_back(fmt::format("{}: {} transfers still running at the end, which [expect] does not allow",
-                                 expect.front().where.substr(0, expect.front().where.rfind(':')),
-                                 r.still_running));
+    missed.push_back(fmt::format(
+        "{}: {} transfers still running at the end, which [expect] does not allow",
+        expect.front().where.substr(0, expect.front().where.rfind(':')), r.still_running));
   }
   for (const Expectation& e : expect) {
     const std::uint64_t n = observed(e.what, r);
     bool ok = false;
     std::string wanted;
     switch (e.kind) {
-      case Expectation::Kind::exact: ok = n == e.count; wanted = std::to_string(e.count); break;
-      case Expectation::Kind::all: ok = n == r.added; wanted = fmt::format("all {}", r.added); break;
-      case Expectation::Kind::some: ok = n > 0; wanted = "some"; break;
-      case Expectation::Kind::none: ok = n == 0; wanted = "none"; break;
+      case Expectation::Kind::exact:
+        ok = n == e.count;
+        wanted = std::to_string(e.count);
+        break;
+      case Expectation::Kind::all:
+        ok = n == r.added;
+        wanted = fmt::format("all {}", r.added);
+        break;
+      case Expectation::Kind::some:
+        ok = n > 0;
+        wanted = "some";
+        break;
+      case Expectation::Kind::none:
+        ok = n == 0;
+        wanted = "none";
+        break;
     }
     if (!ok) {
       missed.push_back(fmt::format("{}: expected {} = {}, got {} (the run: {})", e.where, e.what,

@@ -15,7 +15,7 @@
 namespace msb::cli {
 
 struct Expectation {
-  std::string what;         // a result name, or "still_running"
+  std::string what;  // a result name, or "still_running"
   enum class Kind { exact, all, some, none } kind = Kind::exact;
   std::uint64_t count = 0;  // for exact
   std::string where;        // "file:line", for messages

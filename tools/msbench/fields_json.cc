@@ -5,7 +5,9 @@ namespace msb::cli {
 using nlohmann::json;
 
 namespace {
-double us(std::uint64_t ns) { return double(ns) / 1000.0; }
+double us(std::uint64_t ns) {
+  return double(ns) / 1000.0;
+}
 }  // namespace
 
 json histogram_json(const Histogram& h) {
@@ -32,8 +34,9 @@ Histogram histogram_from_json(const json& j) {
   for (const auto& b : j.at("buckets_ns")) {
     buckets.emplace_back(b.at(0).get<std::uint64_t>(), b.at(1).get<std::uint64_t>());
   }
-  const auto h = Histogram::restore(buckets, j.at("sum_ns").get<std::uint64_t>(),
-                                    j.at("min_ns").get<std::uint64_t>(), j.at("max_ns").get<std::uint64_t>());
+  const auto h =
+      Histogram::restore(buckets, j.at("sum_ns").get<std::uint64_t>(),
+                         j.at("min_ns").get<std::uint64_t>(), j.at("max_ns").get<std::uint64_t>());
   if (h.count() != j.at("count").get<std::uint64_t>()) {
     throw std::runtime_error("histogram buckets do not add up to its count");
   }

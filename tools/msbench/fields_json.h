@@ -35,7 +35,8 @@ nlohmann::json to_json(const T& v) {
     return histogram_json(v);
   } else if constexpr (std::is_same_v<T, ResultCounts>) {
     nlohmann::json o = nlohmann::json::object();
-    for (int i = 0; i < kResultCount; ++i) o[result_name(static_cast<Result>(i))] = v[static_cast<std::size_t>(i)];
+    for (int i = 0; i < kResultCount; ++i)
+      o[result_name(static_cast<Result>(i))] = v[static_cast<std::size_t>(i)];
     return o;
   } else if constexpr (std::is_same_v<T, ResultHistograms>) {
     nlohmann::json o = nlohmann::json::object();
@@ -79,17 +80,23 @@ void merge_value(T& into, const T& from, Rule rule, const char* name) {
     if (into.size() < from.size()) into.resize(from.size(), 0);
     for (std::size_t i = 0; i < from.size(); ++i) into[i] += from[i];
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (rule != Rule::label) throw std::logic_error(std::string(name) + ": a string can only be a label");
+    if (rule != Rule::label)
+      throw std::logic_error(std::string(name) + ": a string can only be a label");
   } else if constexpr (std::is_same_v<T, bool>) {
     if (rule == Rule::any) into = into || from;
   } else {
     switch (rule) {
       case Rule::measured:
-      case Rule::total: into += from; break;
-      case Rule::max: into = std::max(into, from); break;
+      case Rule::total:
+        into += from;
+        break;
+      case Rule::max:
+        into = std::max(into, from);
+        break;
       case Rule::any:
       case Rule::label:
-      case Rule::histogram: break;
+      case Rule::histogram:
+        break;
     }
   }
 }
@@ -116,7 +123,8 @@ void read_fields(const nlohmann::json& j, R& r, const Table& table) {
           try {
             detail::from_json(*v, r.*m);
           } catch (const std::exception& e) {
-            throw std::runtime_error(std::string("field '") + f.name + "' is malformed: " + e.what());
+            throw std::runtime_error(std::string("field '") + f.name +
+                                     "' is malformed: " + e.what());
           }
         },
         f.member);
@@ -139,8 +147,10 @@ void subtract_measured(R& end, const R& start, const Table& table) {
     std::visit(
         [&](auto m) {
           using T = std::remove_cvref_t<decltype(end.*m)>;
-          if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) end.*m -= start.*m;
-          else throw std::logic_error(std::string(f.name) + ": only numbers can be measured");
+          if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+            end.*m -= start.*m;
+          else
+            throw std::logic_error(std::string(f.name) + ": only numbers can be measured");
         },
         f.member);
   }

@@ -2,10 +2,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
-#include <fmt/core.h>
 
 #include "compare.h"
 #include "merge.h"
@@ -150,7 +150,8 @@ int cmd_keys(const std::string& values_of) {
     for (const auto& k : msb::cli::scenario_keys()) {
       if (k.name != values_of) continue;
       if (k.choices.empty()) {
-        std::fprintf(stderr, "msbench: key '%s' takes any %s, not one of a list\n", k.name.c_str(), k.type.c_str());
+        std::fprintf(stderr, "msbench: key '%s' takes any %s, not one of a list\n", k.name.c_str(),
+                     k.type.c_str());
         return 2;
       }
       std::string list;
@@ -171,10 +172,11 @@ int cmd_keys(const std::string& values_of) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"msbench: high-connection benchmarks of a multi_socket HTTP/1.1 engine.\n"
-               "  msbench run scenarios/quick.toml            run a scenario script\n"
-               "  msbench run s.toml --set connections=[1000,5000] --set backend=poll\n"
-               "  msbench keys                                what a scenario may set"};
+  CLI::App app{
+      "msbench: high-connection benchmarks of a multi_socket HTTP/1.1 engine.\n"
+      "  msbench run scenarios/quick.toml            run a scenario script\n"
+      "  msbench run s.toml --set connections=[1000,5000] --set backend=poll\n"
+      "  msbench keys                                what a scenario may set"};
   app.require_subcommand(1);
 
   std::vector<std::string> files, overrides;
@@ -182,8 +184,10 @@ int main(int argc, char** argv) {
   std::string out;
   auto* run = app.add_subcommand("run", "Run scenario scripts (TOML) and write their results");
   run->add_option("scenarios", files, "Scenario files")->required()->check(CLI::ExistingFile);
-  run->add_option("--set", overrides, "Override a scenario key: key=value (a TOML value; a list sweeps)");
-  run->add_option("--workers", workers, "Client processes per run (default: as the fd limit requires)")
+  run->add_option("--set", overrides,
+                  "Override a scenario key: key=value (a TOML value; a list sweeps)");
+  run->add_option("--workers", workers,
+                  "Client processes per run (default: as the fd limit requires)")
       ->check(CLI::Range(1, 1024));
   run->add_option("--out,-o", out, "Results file (one scenario only; default: its `output`)");
 
@@ -197,7 +201,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> merge_files;
   std::string merge_out;
-  auto* merge = app.add_subcommand("merge", "Add results of the same scenario from several processes or hosts");
+  auto* merge = app.add_subcommand(
+      "merge", "Add results of the same scenario from several processes or hosts");
   merge->add_option("results", merge_files, "Results files")->required()->check(CLI::ExistingFile);
   merge->add_option("--out,-o", merge_out, "Merged results file")->required();
 

@@ -9,7 +9,9 @@ namespace msb::cli {
 namespace {
 
 // A config row that must agree between parts: every label but the runner's bookkeeping.
-bool must_agree(const ConfigKey& k) { return k.rule == Rule::label; }
+bool must_agree(const ConfigKey& k) {
+  return k.rule == Rule::label;
+}
 
 void merge_into(RunResult& m, const RunResult& p) {
   merge_fields(m.config, p.config, config_keys());
@@ -20,7 +22,8 @@ void merge_into(RunResult& m, const RunResult& p) {
   merge_fields(m.loop, p.loop, loop_fields());
   // Second by second: the parts' seconds line up from each part's own start.
   if (m.series.size() < p.series.size()) m.series.resize(p.series.size());
-  for (std::size_t i = 0; i < p.series.size(); ++i) merge_fields(m.series[i], p.series[i], sample_fields());
+  for (std::size_t i = 0; i < p.series.size(); ++i)
+    merge_fields(m.series[i], p.series[i], sample_fields());
 }
 
 }  // namespace
@@ -28,7 +31,8 @@ void merge_into(RunResult& m, const RunResult& p) {
 RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts) {
   if (parts.empty()) throw std::invalid_argument("merge_runs: nothing to merge");
   for (std::size_t i = 1; i < parts.size(); ++i) {
-    const auto differ = differing_fields(parts[0].config, parts[i].config, config_keys(), must_agree);
+    const auto differ =
+        differing_fields(parts[0].config, parts[i].config, config_keys(), must_agree);
     if (!differ.empty()) {
       std::string what;
       for (const auto& d : differ) what += (what.empty() ? "" : "; ") + d;

@@ -28,7 +28,10 @@ Progress parse_progress(std::istream& fields) {
 }
 
 ProgressView::ProgressView(std::FILE* out, bool tty, std::string label, int target, int workers)
-    : out_(out), tty_(tty), label_(std::move(label)), target_(target),
+    : out_(out),
+      tty_(tty),
+      label_(std::move(label)),
+      target_(target),
       workers_(static_cast<std::size_t>(workers)) {
   last_render_ = last_line_ = std::chrono::steady_clock::now();
 }
@@ -59,9 +62,9 @@ void ProgressView::render(bool force) {
     p99 = std::max(p99, w.p99_us);
   }
   const double rate = dt > 0 && calls >= last_calls_ ? double(calls - last_calls_) / dt : 0;
-  const std::string line =
-      fmt::format("{} | {:<9} | open {}/{} | {:.0f} calls/s | p50 {:.1f} us p99 {:.1f} us | errors {}",
-                  label_, ph, open, target_, rate, p50, p99, errors);
+  const std::string line = fmt::format(
+      "{} | {:<9} | open {}/{} | {:.0f} calls/s | p50 {:.1f} us p99 {:.1f} us | errors {}", label_,
+      ph, open, target_, rate, p50, p99, errors);
   if (tty_) {
     fmt::print(out_, "\r{:<120}", line);
     std::fflush(out_);

@@ -53,7 +53,8 @@ json run_json(const RunResult& r) {
   write_fields(j["timers"], r.engine.timers, timer_fields());
   write_fields(j["loop"], r.loop, loop_fields());
   json series = json::array();
-  for (const Sample& s : r.series) write_fields(series.emplace_back(json::object()), s, sample_fields());
+  for (const Sample& s : r.series)
+    write_fields(series.emplace_back(json::object()), s, sample_fields());
   j["series"] = series;
   json workers = json::array();
   for (const RunResult& w : r.per_worker) workers.push_back(run_json(w));
@@ -106,7 +107,8 @@ RunResult run_from_json(const json& j) {
   if (const auto* t = j.contains("timers") ? &j.at("timers") : nullptr) {
     read_fields(*t, r.engine.timers, timer_fields());
   }
-  if (const auto* l = j.contains("loop") ? &j.at("loop") : nullptr) read_fields(*l, r.loop, loop_fields());
+  if (const auto* l = j.contains("loop") ? &j.at("loop") : nullptr)
+    read_fields(*l, r.loop, loop_fields());
   if (j.contains("series")) {
     for (const auto& s : j.at("series")) read_fields(s, r.series.emplace_back(), sample_fields());
   }
@@ -132,8 +134,9 @@ json read_results(const std::string& path) {
     throw std::runtime_error(path + ": not an msbench results file");
   }
   if (doc.value("schema_version", 0) != kResultsSchemaVersion) {
-    throw std::runtime_error(path + ": schema_version " + doc.value("schema_version", json()).dump() +
-                             " is not " + std::to_string(kResultsSchemaVersion));
+    throw std::runtime_error(path + ": schema_version " +
+                             doc.value("schema_version", json()).dump() + " is not " +
+                             std::to_string(kResultsSchemaVersion));
   }
   return doc;
 }

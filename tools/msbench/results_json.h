@@ -16,8 +16,7 @@ inline constexpr int kResultsSchemaVersion = 1;
 
 nlohmann::json machine_facts();
 nlohmann::json run_json(const RunResult& r);
-nlohmann::json results_document(const nlohmann::json& scenario,
-                                const std::vector<RunResult>& runs);
+nlohmann::json results_document(const nlohmann::json& scenario, const std::vector<RunResult>& runs);
 
 // The inverse, for merging: everything a merge needs is read back exactly. Throws
 // std::runtime_error naming the field that is malformed.

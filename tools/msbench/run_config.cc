@@ -9,17 +9,30 @@ namespace msb::cli {
 
 namespace {
 
-std::vector<std::string> engines() { return engine_names(); }
-std::vector<std::string> backends_() { return backend_names(); }
-std::vector<std::string> sockindexes() { return sockindex_names(); }
-std::vector<std::string> timers() { return timer_names(); }
-std::vector<std::string> faults() { return server::fault_names(); }
+std::vector<std::string> engines() {
+  return engine_names();
+}
+std::vector<std::string> backends_() {
+  return backend_names();
+}
+std::vector<std::string> sockindexes() {
+  return sockindex_names();
+}
+std::vector<std::string> timers() {
+  return timer_names();
+}
+std::vector<std::string> faults() {
+  return server::fault_names();
+}
 
 std::string check_target(const std::string& s) {
-  return s == "builtin" || s.rfind("http://", 0) == 0 ? "" : "expected \"builtin\" or an http:// URL";
+  return s == "builtin" || s.rfind("http://", 0) == 0 ? ""
+                                                      : "expected \"builtin\" or an http:// URL";
 }
 std::string check_engine(const std::string& s) {
-  return engine_built(s) ? "" : "this msbench was built without libcurl (install libcurl4-openssl-dev and rebuild)";
+  return engine_built(s)
+             ? ""
+             : "this msbench was built without libcurl (install libcurl4-openssl-dev and rebuild)";
 }
 
 constexpr double kMaxInt = 1e15;
@@ -30,49 +43,76 @@ const std::vector<ConfigKey>& config_keys() {
   using C = RunConfig;
   using R = Rule;
   static const std::vector<ConfigKey> keys = {
-      {"target", &C::target, R::label, "", "\"builtin\" (spawn the trickle server) or an http:// URL every connection requests",
-       0, 0, nullptr, check_target},
-      {"addresses", &C::addresses, R::label, "count", "builtin: loopback addresses per server (127.0.0.1 .. 127.0.0.N)", 1, 254},
-      {"ports", &C::ports, R::label, "count", "builtin: listening ports per address per server process", 1, 1024},
-      {"connections", &C::connections, R::total, "count", "connections to open, over all worker processes", 1, 10'000'000},
-      {"active_fraction", &C::active_fraction, R::label, "", "share of connections that receive a trickle; the rest stay idle", 0, 1},
-      {"trickle_interval_ms", &C::trickle_interval_ms, R::label, "ms", "an active connection receives trickle_bytes this often", 1, 3'600'000},
+      {"target", &C::target, R::label, "",
+       "\"builtin\" (spawn the trickle server) or an http:// URL every connection requests", 0, 0,
+       nullptr, check_target},
+      {"addresses", &C::addresses, R::label, "count",
+       "builtin: loopback addresses per server (127.0.0.1 .. 127.0.0.N)", 1, 254},
+      {"ports", &C::ports, R::label, "count",
+       "builtin: listening ports per address per server process", 1, 1024},
+      {"connections", &C::connections, R::total, "count",
+       "connections to open, over all worker processes", 1, 10'000'000},
+      {"active_fraction", &C::active_fraction, R::label, "",
+       "share of connections that receive a trickle; the rest stay idle", 0, 1},
+      {"trickle_interval_ms", &C::trickle_interval_ms, R::label, "ms",
+       "an active connection receives trickle_bytes this often", 1, 3'600'000},
       {"trickle_bytes", &C::trickle_bytes, R::label, "bytes", "bytes per trickle", 1, 65536},
-      {"connect_rate", &C::connect_rate, R::label, "1/s", "new connections per second during ramp-up (over all workers)", 1, 1e7},
-      {"warmup_s", &C::warmup_s, R::label, "s", "seconds after ramp-up that are not measured", 0, 86400},
-      {"duration_s", &C::duration_s, R::label, "s", "measured seconds (the steady state)", 0.001, 86400 * 7},
+      {"connect_rate", &C::connect_rate, R::label, "1/s",
+       "new connections per second during ramp-up (over all workers)", 1, 1e7},
+      {"warmup_s", &C::warmup_s, R::label, "s", "seconds after ramp-up that are not measured", 0,
+       86400},
+      {"duration_s", &C::duration_s, R::label, "s", "measured seconds (the steady state)", 0.001,
+       86400 * 7},
       {"engine", &C::engine, R::label, "",
-       "what drives the connections: \"msbench\", or a reference measured beside it: \"libcurl\" (its multi_socket API), "
+       "what drives the connections: \"msbench\", or a reference measured beside it: \"libcurl\" "
+       "(its multi_socket API), "
        "\"floor\" (one bare recv per event); swept engines alternate run by run",
        0, 0, engines, check_engine},
       {"backend", &C::backend, R::label, "", "event loop driving the engine", 0, 0, backends_},
       {"sockindex", &C::sockindex, R::label, "", "socket index variant", 0, 0, sockindexes},
-      {"buckets", &C::buckets, R::label, "count", "buckets of the chained socket index (7, 97: curl 2006; 911: curl today)", 1, 1 << 24},
+      {"buckets", &C::buckets, R::label, "count",
+       "buckets of the chained socket index (7, 97: curl 2006; 911: curl today)", 1, 1 << 24},
       {"timers", &C::timers, R::label, "", "timer structure", 0, 0, timers},
-      {"instrument", &C::instrument, R::label, "", "time every socket_action call (its cost is measured by the benchmarks)"},
+      {"instrument", &C::instrument, R::label, "",
+       "time every socket_action call (its cost is measured by the benchmarks)"},
       {"names", &C::names, R::label, "count",
-       "builtin: connect by this many distinct host names, resolved by c-ares against a dnsmasq the runner starts (0: by address)",
+       "builtin: connect by this many distinct host names, resolved by c-ares against a dnsmasq "
+       "the runner starts (0: by address)",
        0, 1'000'000},
       {"dns_timeout_ms", &C::dns_timeout_ms, R::label, "ms", "per-lookup DNS timeout", 1, 600000},
-      {"dns_max_in_flight", &C::dns_max_in_flight, R::label, "count", "DNS lookups sent at once; more wait their turn", 1, 1'000'000},
-      {"fault", &C::fault, R::label, "", "builtin: how the server misbehaves towards fault_fraction of the connections", 0, 0, faults},
-      {"fault_fraction", &C::fault_fraction, R::label, "", "share of connections that get the fault", 0, 1},
+      {"dns_max_in_flight", &C::dns_max_in_flight, R::label, "count",
+       "DNS lookups sent at once; more wait their turn", 1, 1'000'000},
+      {"fault", &C::fault, R::label, "",
+       "builtin: how the server misbehaves towards fault_fraction of the connections", 0, 0,
+       faults},
+      {"fault_fraction", &C::fault_fraction, R::label, "",
+       "share of connections that get the fault", 0, 1},
       {"total_timeout_ms", &C::total_timeout_ms, R::label, "ms",
-       "per-transfer total timeout (0: just longer than the run, so none ever hangs)", 0, 4'000'000'000},
-      {"connect_timeout_ms", &C::connect_timeout_ms, R::label, "ms", "per-transfer connect timeout (0: none)", 0, 4'000'000'000},
+       "per-transfer total timeout (0: just longer than the run, so none ever hangs)", 0,
+       4'000'000'000},
+      {"connect_timeout_ms", &C::connect_timeout_ms, R::label, "ms",
+       "per-transfer connect timeout (0: none)", 0, 4'000'000'000},
       {"low_speed_limit", &C::low_speed_limit, R::label, "bytes/s",
-       "bytes/s below which a transfer fails, averaged over low_speed_time_ms (0: off)", 0, 4'000'000'000},
-      {"low_speed_time_ms", &C::low_speed_time_ms, R::label, "ms", "the low-speed window", 0, 4'000'000'000},
+       "bytes/s below which a transfer fails, averaged over low_speed_time_ms (0: off)", 0,
+       4'000'000'000},
+      {"low_speed_time_ms", &C::low_speed_time_ms, R::label, "ms", "the low-speed window", 0,
+       4'000'000'000},
       {"fd_limit", &C::fd_limit, R::label, "count",
-       "each worker's open-files limit, to run out of descriptors on purpose (EMFILE); 0: as high as allowed", 0, 1'000'000},
+       "each worker's open-files limit, to run out of descriptors on purpose (EMFILE); 0: as high "
+       "as allowed",
+       0, 1'000'000},
       {"local_ports", &C::local_ports, R::label, "count",
-       "connect from only this many local ports per worker (port exhaustion: EADDRNOTAVAIL); 0: the system's range", 0, 1000},
+       "connect from only this many local ports per worker (port exhaustion: EADDRNOTAVAIL); 0: "
+       "the system's range",
+       0, 1000},
       {"seed", &C::seed, R::label, "", "seeds which connections are active or faulty", 0, kMaxInt},
-      {"workers", &C::workers, R::label, "count", "client processes (0: as many as the open-files limit requires)", 0, 1024},
-      {"repetition", &C::repetition, R::label, "", "which repetition of its sweep point this run is",
-       0, 0, nullptr, nullptr, false},
+      {"workers", &C::workers, R::label, "count",
+       "client processes (0: as many as the open-files limit requires)", 0, 1024},
+      {"repetition", &C::repetition, R::label, "",
+       "which repetition of its sweep point this run is", 0, 0, nullptr, nullptr, false},
       {"pair", &C::pair, R::label, "",
-       "runs with the same pair differ only in engine: their ratios are taken pair by pair", 0, 0, nullptr, nullptr, false},
+       "runs with the same pair differ only in engine: their ratios are taken pair by pair", 0, 0,
+       nullptr, nullptr, false},
   };
   return keys;
 }
@@ -88,11 +128,16 @@ const char* key_type(const ConfigKey& k) {
   return std::visit(
       [](auto m) -> const char* {
         using T = std::remove_cvref_t<decltype(std::declval<RunConfig>().*m)>;
-        if constexpr (std::is_same_v<T, bool>) return "boolean";
-        else if constexpr (std::is_integral_v<T>) return "integer";
-        else if constexpr (std::is_floating_point_v<T>) return "number";
-        else if constexpr (std::is_same_v<T, std::string>) return "string";
-        else return "other";
+        if constexpr (std::is_same_v<T, bool>)
+          return "boolean";
+        else if constexpr (std::is_integral_v<T>)
+          return "integer";
+        else if constexpr (std::is_floating_point_v<T>)
+          return "number";
+        else if constexpr (std::is_same_v<T, std::string>)
+          return "string";
+        else
+          return "other";
       },
       k.member);
 }
@@ -104,7 +149,8 @@ const FieldTable<Sample>& sample_fields() {
       {"open", &S::open, Rule::total, "count", "sockets watched"},
       {"calls", &S::calls, Rule::total, "count", "socket_action (or perform) calls in this second"},
       {"ended_ok", &S::ended_ok, Rule::total, "count", "transfers ended ok in this second"},
-      {"ended_failed", &S::ended_failed, Rule::total, "count", "transfers ended otherwise in this second"},
+      {"ended_failed", &S::ended_failed, Rule::total, "count",
+       "transfers ended otherwise in this second"},
       // Percentiles cannot be added: a merged second shows the worst part's.
       {"p50_us", &S::p50_us, Rule::max, "us", "median socket call in this second"},
       {"p99_us", &S::p99_us, Rule::max, "us", "99th percentile socket call in this second"},
@@ -115,23 +161,29 @@ const FieldTable<Sample>& sample_fields() {
 const FieldTable<RunResult>& run_fields() {
   using X = RunResult;
   static const FieldTable<X> t = {
-      {"partial", &X::interrupted, Rule::any, "", "interrupted (Ctrl-C): what was gathered until then"},
+      {"partial", &X::interrupted, Rule::any, "",
+       "interrupted (Ctrl-C): what was gathered until then"},
       {"workers", &X::workers, Rule::total, "count", "engine processes merged into this result"},
       {"listen_ports", &X::listen_ports, Rule::max, "count",
-       "builtin: ports per address each server listened on (the scenario's ports, raised to spread connections)"},
+       "builtin: ports per address each server listened on (the scenario's ports, raised to spread "
+       "connections)"},
       {"accounting/started", &X::added, Rule::total, "count", "transfers started (add() calls)"},
-      {"accounting/ended", &X::ended_by_result, Rule::total, "count", "transfers ended, by result code"},
+      {"accounting/ended", &X::ended_by_result, Rule::total, "count",
+       "transfers ended, by result code"},
       {"accounting/still_running", &X::still_running, Rule::total, "count",
        "transfers still running when the duration ended (removed at teardown)"},
       {"time_to_end_us", &X::time_to_end_ns, Rule::histogram, "ns",
        "by result: how long each outcome took to surface, from add() to the end (whole run)"},
       {"phases/ramp_s", &X::ramp_s, Rule::max, "s", "ramp-up: until every connection was open"},
       {"phases/measured_s", &X::measured_s, Rule::max, "s", "the measured steady state"},
-      {"connections_open", &X::open_at_measure, Rule::total, "count", "sockets watched when measuring began"},
+      {"connections_open", &X::open_at_measure, Rule::total, "count",
+       "sockets watched when measuring began"},
       {"cpu/user_s", &X::cpu_user_s, Rule::total, "s", "user CPU during the measured phase"},
       {"cpu/sys_s", &X::cpu_sys_s, Rule::total, "s", "system CPU during the measured phase"},
-      {"rss/before_kb", &X::rss_before_kb, Rule::total, "KiB", "resident memory before adding transfers"},
-      {"rss/open_kb", &X::rss_open_kb, Rule::total, "KiB", "resident memory with every connection open"},
+      {"rss/before_kb", &X::rss_before_kb, Rule::total, "KiB",
+       "resident memory before adding transfers"},
+      {"rss/open_kb", &X::rss_open_kb, Rule::total, "KiB",
+       "resident memory with every connection open"},
   };
   return t;
 }
@@ -142,6 +194,8 @@ std::uint64_t RunResult::ended_total() const {
   return ended;
 }
 
-bool RunResult::accounting_holds() const { return added == ended_total() + still_running; }
+bool RunResult::accounting_holds() const {
+  return added == ended_total() + still_running;
+}
 
 }  // namespace msb::cli

@@ -60,9 +60,9 @@ struct ConfigKey {
   Rule rule;
   const char* unit;
   const char* help;
-  double min = 0, max = 0;                               // integer and number keys
-  std::vector<std::string> (*choices)() = nullptr;       // a string key's values; null: any
-  std::string (*check)(const std::string&) = nullptr;    // "" if the value is fine
+  double min = 0, max = 0;                             // integer and number keys
+  std::vector<std::string> (*choices)() = nullptr;     // a string key's values; null: any
+  std::string (*check)(const std::string&) = nullptr;  // "" if the value is fine
   bool scenario = true;  // false: set by the runner for each run, not by a scenario
 };
 const std::vector<ConfigKey>& config_keys();

@@ -14,7 +14,8 @@ int connections_per_process(const std::string& backend) {
   const long limit = server::raise_fd_limit();
   const BackendInfo* b = find_backend(backend);
   // Room for the process's own descriptors (stdio, the loop, the pipe, c-ares) below the cap.
-  if (b && b->fd_cap > 0) return std::max(1, std::min<int>(b->fd_cap - 64, static_cast<int>(limit) - 1000));
+  if (b && b->fd_cap > 0)
+    return std::max(1, std::min<int>(b->fd_cap - 64, static_cast<int>(limit) - 1000));
   return static_cast<int>(std::max(1000L, limit - 1000));
 }
 
@@ -32,7 +33,8 @@ int worker_count(const RunConfig& config, int forced) {
   return workers;
 }
 
-RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop, const RunnerOptions& options) {
+RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
+                  const RunnerOptions& options) {
   const int workers = worker_count(config, options.workers);
   // Servers first, forked while this process has no threads.
   ServerFleet fleet(config, workers);

@@ -16,9 +16,9 @@
 namespace msb::cli {
 
 struct RunnerOptions {
-  int workers = 0;       // forces the worker count when > 0 (over the scenario's)
-  bool tty = false;      // live progress line
-  std::string label;     // shown in progress lines, e.g. "[2/6] epoll n=10000"
+  int workers = 0;    // forces the worker count when > 0 (over the scenario's)
+  bool tty = false;   // live progress line
+  std::string label;  // shown in progress lines, e.g. "[2/6] epoll n=10000"
 };
 
 // Sockets one process may hold for connections (the fd limit less a margin).

@@ -36,12 +36,18 @@ enum class Kind { integer, number, string, boolean };
 // A key's kind follows from its member's type.
 Kind kind_of(const ConfigKey& k) {
   const std::string t = key_type(k);
-  return t == "integer" ? Kind::integer : t == "number" ? Kind::number : t == "string" ? Kind::string : Kind::boolean;
+  return t == "integer"  ? Kind::integer
+         : t == "number" ? Kind::number
+         : t == "string" ? Kind::string
+                         : Kind::boolean;
 }
 
-std::int64_t as_int(const Value& v) { return std::get<std::int64_t>(v); }
+std::int64_t as_int(const Value& v) {
+  return std::get<std::int64_t>(v);
+}
 double as_num(const Value& v) {
-  return std::holds_alternative<double>(v) ? std::get<double>(v) : double(std::get<std::int64_t>(v));
+  return std::holds_alternative<double>(v) ? std::get<double>(v)
+                                           : double(std::get<std::int64_t>(v));
 }
 
 constexpr double kMaxInt = 1e15;
@@ -51,16 +57,21 @@ void set_key(const ConfigKey& k, RunConfig& c, const Value& v) {
   std::visit(
       [&](auto m) {
         using T = std::remove_cvref_t<decltype(c.*m)>;
-        if constexpr (std::is_same_v<T, bool>) c.*m = std::get<bool>(v);
-        else if constexpr (std::is_integral_v<T>) c.*m = static_cast<T>(as_int(v));
-        else if constexpr (std::is_floating_point_v<T>) c.*m = static_cast<T>(as_num(v));
-        else if constexpr (std::is_same_v<T, std::string>) c.*m = std::get<std::string>(v);
+        if constexpr (std::is_same_v<T, bool>)
+          c.*m = std::get<bool>(v);
+        else if constexpr (std::is_integral_v<T>)
+          c.*m = static_cast<T>(as_int(v));
+        else if constexpr (std::is_floating_point_v<T>)
+          c.*m = static_cast<T>(as_num(v));
+        else if constexpr (std::is_same_v<T, std::string>)
+          c.*m = std::get<std::string>(v);
       },
       k.member);
 }
 
 // Scenario-level keys that are not swept.
-const std::vector<std::string> kMetaKeys = {"name", "output", "repetitions", "description", "expect"};
+const std::vector<std::string> kMetaKeys = {"name", "output", "repetitions", "description",
+                                            "expect"};
 
 const ConfigKey* find_key(const std::string& name) {
   const ConfigKey* k = find_config_key(name);
@@ -83,7 +94,8 @@ Value to_value(const ConfigKey& spec, const toml::node& node, const Origin& o) {
     case Kind::integer: {
       if (auto i = node.value_exact<std::int64_t>()) {
         v = *i;
-      } else if (auto d = node.value_exact<double>(); d && std::floor(*d) == *d && std::fabs(*d) < kMaxInt) {
+      } else if (auto d = node.value_exact<double>();
+                 d && std::floor(*d) == *d && std::fabs(*d) < kMaxInt) {
         v = static_cast<std::int64_t>(*d);
       } else {
         fail(o, "expected an integer");
@@ -154,15 +166,19 @@ std::vector<Expectation> read_expect(const toml::node& node, const std::string& 
     const std::string key(k.str());
     const Origin o{where(file, v), "expect." + key};
     bool known = key == "still_running";
-    for (int i = 0; i < kResultCount && !known; ++i) known = key == result_name(static_cast<Result>(i));
+    for (int i = 0; i < kResultCount && !known; ++i)
+      known = key == result_name(static_cast<Result>(i));
     if (!known) fail(o, "not a result code (see `msbench keys`) or still_running");
     Expectation e;
     e.what = key;
     e.where = o.where;
     if (auto n = v.value_exact<std::int64_t>(); n && *n >= 0) {
       e.count = static_cast<std::uint64_t>(*n);
-    } else if (auto s = v.value_exact<std::string>(); s && (*s == "all" || *s == "some" || *s == "none")) {
-      e.kind = *s == "all" ? Expectation::Kind::all : *s == "some" ? Expectation::Kind::some : Expectation::Kind::none;
+    } else if (auto s = v.value_exact<std::string>();
+               s && (*s == "all" || *s == "some" || *s == "none")) {
+      e.kind = *s == "all"    ? Expectation::Kind::all
+               : *s == "some" ? Expectation::Kind::some
+                              : Expectation::Kind::none;
     } else {
       fail(o, "expected a count >= 0, \"all\", \"some\" or \"none\"");
     }
@@ -207,7 +223,9 @@ const std::vector<ScenarioKey>& scenario_keys() {
         {"repetitions", "integer", "times each sweep point runs (1..1000)", {}},
     };
     for (const auto& k : config_keys()) {
-      if (k.scenario) out.push_back({k.name, key_type(k), k.help, k.choices ? k.choices() : std::vector<std::string>{}});
+      if (k.scenario)
+        out.push_back(
+            {k.name, key_type(k), k.help, k.choices ? k.choices() : std::vector<std::string>{}});
     }
     return out;
   }();
@@ -233,15 +251,17 @@ nlohmann::json expect_json(const std::vector<Expectation>& expect) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& e : expect) {
     using K = Expectation::Kind;
-    j[e.what] = e.kind == K::exact ? nlohmann::json(e.count)
-                : e.kind == K::all ? nlohmann::json("all")
-                : e.kind == K::some ? nlohmann::json("some") : nlohmann::json("none");
+    j[e.what] = e.kind == K::exact  ? nlohmann::json(e.count)
+                : e.kind == K::all  ? nlohmann::json("all")
+                : e.kind == K::some ? nlohmann::json("some")
+                                    : nlohmann::json("none");
   }
   return j;
 }
 
 // The file's keys, in the file's order (toml++ iterates tables in key order).
-void read_file_keys(const toml::table& root, const std::string& file, Scenario& sc, Settings& settings) {
+void read_file_keys(const toml::table& root, const std::string& file, Scenario& sc,
+                    Settings& settings) {
   std::vector<std::pair<std::string, const toml::node*>> entries;
   for (auto&& [k, node] : root) entries.emplace_back(std::string(k.str()), &node);
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
@@ -279,7 +299,8 @@ void apply_overrides(const std::vector<std::string>& overrides, Scenario& sc, Se
     const auto eq = ov.find('=');
     const std::string key = ov.substr(0, eq);
     const Origin o{"--set " + ov, key};
-    if (eq == std::string::npos || key.empty()) throw ScenarioError("--set " + ov + ": expected key=value");
+    if (eq == std::string::npos || key.empty())
+      throw ScenarioError("--set " + ov + ": expected key=value");
     const std::string value = ov.substr(eq + 1);
     if (key == "output" || key == "name") {
       (key == "output" ? sc.output : sc.name) = value;

@@ -23,13 +23,13 @@ class ScenarioError : public std::runtime_error {
 
 struct Scenario {
   std::string file;
-  std::string name;         // `name`, else the file's stem
-  std::string output;       // results file
+  std::string name;    // `name`, else the file's stem
+  std::string output;  // results file
   int repetitions = 1;
-  std::vector<std::string> swept;  // keys given as lists
-  std::vector<RunConfig> runs;     // the sweep's product, repetitions innermost
-  nlohmann::json resolved;         // every key's value (lists as lists), after --set
-  std::vector<Expectation> expect; // the [expect] table: how every run's transfers must end
+  std::vector<std::string> swept;   // keys given as lists
+  std::vector<RunConfig> runs;      // the sweep's product, repetitions innermost
+  nlohmann::json resolved;          // every key's value (lists as lists), after --set
+  std::vector<Expectation> expect;  // the [expect] table: how every run's transfers must end
 };
 
 struct ScenarioKey {

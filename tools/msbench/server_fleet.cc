@@ -22,7 +22,8 @@ ServerFleet::ServerFleet(const RunConfig& config, int workers) : config_(config)
   }
   server::ServerOptions so;
   so.addresses.clear();
-  for (int a = 1; a <= config.addresses; ++a) so.addresses.push_back("127.0.0." + std::to_string(a));
+  for (int a = 1; a <= config.addresses; ++a)
+    so.addresses.push_back("127.0.0." + std::to_string(a));
   // A port-exhaustion run wants its few local ports used up against one destination.
   const int most_per_worker = (config.connections + workers - 1) / workers;
   const PortRange range = ephemeral_port_range();
@@ -52,6 +53,8 @@ void ServerFleet::describe(int w, WorkerPlan& plan) const {
   }
 }
 
-void ServerFleet::stop() { servers_.clear(); }
+void ServerFleet::stop() {
+  servers_.clear();
+}
 
 }  // namespace msb::cli

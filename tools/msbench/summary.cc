@@ -18,10 +18,12 @@ void histogram_row(std::FILE* out, const char* name, const Histogram& h) {
 void print_summary(const RunResult& r, std::FILE* out) {
   const RunConfig& c = r.config;
   const MultiStats& e = r.engine;
-  fmt::print(out, "\nmsbench run: {} connections ({:.1f}% active, {} B every {} ms), engine {}, "
-                  "backend {}, sockindex {}, timers {}{}\n",
+  fmt::print(out,
+             "\nmsbench run: {} connections ({:.1f}% active, {} B every {} ms), engine {}, "
+             "backend {}, sockindex {}, timers {}{}\n",
              c.connections, c.active_fraction * 100, c.trickle_bytes, c.trickle_interval_ms,
-             c.engine, c.backend, c.sockindex, c.timers, r.interrupted ? "  [PARTIAL: interrupted]" : "");
+             c.engine, c.backend, c.sockindex, c.timers,
+             r.interrupted ? "  [PARTIAL: interrupted]" : "");
   fmt::print(out, "  ramp-up {:.2f} s, measured {:.2f} s with {} connections open\n\n", r.ramp_s,
              r.measured_s, r.open_at_measure);
   fmt::print(out, "  {:<22} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "per call (us)", "calls",
@@ -31,20 +33,22 @@ void print_summary(const RunResult& r, std::FILE* out) {
   if (e.perform_ns.count()) histogram_row(out, "perform()", e.perform_ns);
 
   const SockIndexStats& s = e.sockindex;
-  fmt::print(out, "\n  socket index  {} : {} sockets in {} buckets, load {:.2f}, max chain {}, "
-                  "{:.2f} probes/lookup\n",
+  fmt::print(out,
+             "\n  socket index  {} : {} sockets in {} buckets, load {:.2f}, max chain {}, "
+             "{:.2f} probes/lookup\n",
              s.variant, s.size, s.buckets, s.load_factor(), s.max_chain, s.probes_per_lookup());
   const TimerStats& t = e.timers;
   fmt::print(out, "  timers        {} : {} queued, {} ops, {:.2f} rotations/op, {:.2f} steps/op\n",
              t.variant, t.size, t.ops(), t.ops() ? double(t.rotations) / double(t.ops()) : 0.0,
              t.ops() ? double(t.steps) / double(t.ops()) : 0.0);
   fmt::print(out, "  loop          {} : {} waits, {:.2f} events/wait, {} modifies, {} redundant\n",
-             c.backend, r.loop.waits, r.loop.events_per_wait(), r.loop.modifies,
-             r.loop.redundant);
+             c.backend, r.loop.waits, r.loop.events_per_wait(), r.loop.modifies, r.loop.redundant);
   const double per_conn =
       r.added ? double(r.rss_open_kb - r.rss_before_kb) * 1024.0 / double(r.added) : 0;
-  fmt::print(out, "  cpu           user {:.2f} s, sys {:.2f} s; RSS {} -> {} KiB ({:.0f} B per connection)\n",
-             r.cpu_user_s, r.cpu_sys_s, r.rss_before_kb, r.rss_open_kb, per_conn);
+  fmt::print(
+      out,
+      "  cpu           user {:.2f} s, sys {:.2f} s; RSS {} -> {} KiB ({:.0f} B per connection)\n",
+      r.cpu_user_s, r.cpu_sys_s, r.rss_before_kb, r.rss_open_kb, per_conn);
 
   fmt::print(out, "\n  transfers: {} started = ", r.added);
   for (int i = 0; i < kResultCount; ++i) {
@@ -67,7 +71,9 @@ void print_summary(const RunResult& r, std::FILE* out) {
 namespace msb::cli {
 
 void print_table(const std::vector<RunResult>& runs, std::FILE* out) {
-  fmt::print(out, "\n{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>9} {:>8} {:>7} {:>8}\n",
+  fmt::print(out,
+             "\n{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>9} {:>8} "
+             "{:>7} {:>8}\n",
              "run", "engine", "backend", "sockindex", "bkts", "conns", "open", "workers", "calls",
              "p50 us", "p99 us", "p99.9 us", "perf p50", "errors", "B/conn");
   int i = 0;
@@ -78,15 +84,17 @@ void print_table(const std::vector<RunResult>& runs, std::FILE* out) {
     for (int k = 1; k < kResultCount; ++k) failed += r.ended_by_result[static_cast<std::size_t>(k)];
     const double per_conn =
         r.added ? double(r.rss_open_kb - r.rss_before_kb) * 1024.0 / double(r.added) : 0;
-    fmt::print(out, "{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8.2f} {:>8.2f} {:>9.2f} {:>8.1f} {:>7} {:>8.0f}{}\n",
+    fmt::print(out,
+               "{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8.2f} {:>8.2f} {:>9.2f} "
+               "{:>8.1f} {:>7} {:>8.0f}{}\n",
                ++i, r.config.engine, r.config.backend,
                r.config.engine == "msbench" ? r.config.sockindex : "-",  // the others have none
                r.config.engine == "msbench" && r.config.sockindex == "chained"
-                   ? std::to_string(r.config.buckets) : "-",
-               r.config.connections, r.open_at_measure, r.workers, h.count(),
-               h.quantile(0.5) / 1e3, h.quantile(0.99) / 1e3, h.quantile(0.999) / 1e3,
-               e.perform_ns.quantile(0.5) / 1e3, failed, per_conn,
-               r.accounting_holds() ? "" : "  ACCOUNTING MISMATCH");
+                   ? std::to_string(r.config.buckets)
+                   : "-",
+               r.config.connections, r.open_at_measure, r.workers, h.count(), h.quantile(0.5) / 1e3,
+               h.quantile(0.99) / 1e3, h.quantile(0.999) / 1e3, e.perform_ns.quantile(0.5) / 1e3,
+               failed, per_conn, r.accounting_holds() ? "" : "  ACCOUNTING MISMATCH");
   }
 }
 

@@ -19,7 +19,9 @@ namespace msb::cli {
 namespace {
 
 std::atomic<bool> g_worker_stop{false};
-void worker_on_signal(int) { g_worker_stop = true; }
+void worker_on_signal(int) {
+  g_worker_stop = true;
+}
 
 struct Child {
   pid_t pid = -1;
@@ -152,7 +154,8 @@ std::vector<RunResult> supervise(const RunConfig& config, const std::vector<Work
       }
     } else {
       errors += "worker " + std::to_string(i) + ":" +
-                (c.error.empty() ? std::string(" died (status ") + std::to_string(status) + ")" : c.error) +
+                (c.error.empty() ? std::string(" died (status ") + std::to_string(status) + ")"
+                                 : c.error) +
                 "; ";
     }
     ::unlink(c.result_file.c_str());

@@ -59,7 +59,8 @@ void set_fd_limit(const RunConfig& config, const WorkerPlan& plan) {
   }
 }
 
-MultiOptions engine_options(const RunConfig& config, const WorkerPlan& plan, const Workload& workload) {
+MultiOptions engine_options(const RunConfig& config, const WorkerPlan& plan,
+                            const Workload& workload) {
   const auto sockindex = parse_sockindex(config.sockindex);
   const auto timers = parse_timer(config.timers);
   if (!sockindex || !timers) throw std::runtime_error("worker: unknown sockindex or timers");
@@ -81,8 +82,13 @@ MultiOptions engine_options(const RunConfig& config, const WorkerPlan& plan, con
 
 }  // namespace
 
-Worker::Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop, Report report)
-    : config_(config), plan_(plan), stop_(stop), report_(std::move(report)), workload_(config, plan) {
+Worker::Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop,
+               Report report)
+    : config_(config),
+      plan_(plan),
+      stop_(stop),
+      report_(std::move(report)),
+      workload_(config, plan) {
   r_.config = config;
   r_.config.connections = plan.connections;  // this worker's share: shares add up on merge
   set_fd_limit(config, plan);
@@ -192,13 +198,18 @@ void Worker::tick() {
   const Histogram& h = s.socket_action_socket_ns;
   const Histogram second = h.count() >= last_hist_.count() ? h.minus(last_hist_) : h;
   const std::uint64_t calls = s.socket_action_calls + s.perform_calls;
-  Progress p{phase_, engine_->sockets(), calls, ended_ok_, ended_failed_,
-             second.quantile(0.5) / 1000.0, second.quantile(0.99) / 1000.0};
+  Progress p{phase_,
+             engine_->sockets(),
+             calls,
+             ended_ok_,
+             ended_failed_,
+             second.quantile(0.5) / 1000.0,
+             second.quantile(0.99) / 1000.0};
   last_report_ = now;
   if (report_) report_(p);
   if (sample_due) {
-    r_.series.push_back({seconds_since(run_start_), p.open, calls - last_calls_, ended_ok_ - last_ok_,
-                         ended_failed_ - last_failed_, p.p50_us, p.p99_us});
+    r_.series.push_back({seconds_since(run_start_), p.open, calls - last_calls_,
+                         ended_ok_ - last_ok_, ended_failed_ - last_failed_, p.p50_us, p.p99_us});
     last_sample_ = now;
     last_calls_ = calls;
     last_ok_ = ended_ok_;

@@ -20,7 +20,7 @@ class Engine;
 
 // What a worker says about itself every half second.
 struct Progress {
-  std::string phase;        // ramp-up, warm-up, measuring, teardown
+  std::string phase;  // ramp-up, warm-up, measuring, teardown
   std::uint64_t open = 0;
   std::uint64_t calls = 0;  // since the run began
   std::uint64_t ended_ok = 0, ended_failed = 0;
@@ -30,7 +30,8 @@ struct Progress {
 class Worker {
  public:
   using Report = std::function<void(const Progress&)>;
-  Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop, Report report);
+  Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop,
+         Report report);
   ~Worker();
 
   // Runs every phase and returns this worker's result.
@@ -39,14 +40,14 @@ class Worker {
  private:
   using Clock = std::chrono::steady_clock;
 
-  void ramp_up();     // adds transfers at the connect rate until every connection is open
-  void warm_up();     // runs, unmeasured
-  void measure();     // runs with the histograms reset; counters become the phase's deltas
-  void teardown();    // removes what still runs and counts it as such
+  void ramp_up();   // adds transfers at the connect rate until every connection is open
+  void warm_up();   // runs, unmeasured
+  void measure();   // runs with the histograms reset; counters become the phase's deltas
+  void teardown();  // removes what still runs and counts it as such
 
   void run_for(double seconds);
-  void drain();       // reads every ended transfer
-  void tick();        // progress every 0.5 s, a time-series sample every 1 s
+  void drain();  // reads every ended transfer
+  void tick();   // progress every 0.5 s, a time-series sample every 1 s
   void set_phase(const char* name);
   bool all_ended() const { return ended_ok_ + ended_failed_ >= ids_.size(); }
 

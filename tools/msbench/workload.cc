@@ -29,12 +29,14 @@ Workload::Workload(const RunConfig& config, const WorkerPlan& plan)
       // transfer past its run.
       total_timeout_ms_(config.total_timeout_ms
                             ? config.total_timeout_ms
-                            : static_cast<std::uint32_t>((kRampCapS + config.warmup_s + config.duration_s + 60) * 1000)),
+                            : static_cast<std::uint32_t>(
+                                  (kRampCapS + config.warmup_s + config.duration_s + 60) * 1000)),
       rng_(config.seed * 1000003u + static_cast<std::uint64_t>(plan.index)) {
   if (fault_.kind == FaultKind::refused) refusing_ = std::make_unique<server::ClosedPort>();
   if (fault_.kind == FaultKind::dns_silent) {
     if (config.fault_fraction < 1.0) {
-      throw std::runtime_error("fault dns_silent mutes the one DNS server: it needs fault_fraction = 1");
+      throw std::runtime_error(
+          "fault dns_silent mutes the one DNS server: it needs fault_fraction = 1");
     }
     silent_dns_ = std::make_unique<server::SilentDns>();
   }
@@ -42,7 +44,9 @@ Workload::Workload(const RunConfig& config, const WorkerPlan& plan)
 
 Workload::~Workload() = default;
 
-std::string Workload::dns_server() const { return silent_dns_ ? silent_dns_->server() : plan_.dns_server; }
+std::string Workload::dns_server() const {
+  return silent_dns_ ? silent_dns_->server() : plan_.dns_server;
+}
 
 TransferSpec Workload::next(std::size_t i) {
   TransferSpec spec;
@@ -77,18 +81,21 @@ std::string Workload::url(std::size_t i) {
     // NXDOMAIN: a name in the DNS server's own domain that it does not have; REFUSED: a
     // name outside it (it forwards nowhere); silence: all lookups go to a mute server.
     const int port = plan_.ports_by_address[0][0];
-    const std::string name = fault_.kind == FaultKind::dns_nxdomain  ? "missing" + std::to_string(i) + ".msb.test"
-                             : fault_.kind == FaultKind::dns_refused ? "n" + std::to_string(i) + ".elsewhere.example"
-                                                                     : "n0.msb.test";
+    const std::string name =
+        fault_.kind == FaultKind::dns_nxdomain  ? "missing" + std::to_string(i) + ".msb.test"
+        : fault_.kind == FaultKind::dns_refused ? "n" + std::to_string(i) + ".elsewhere.example"
+                                                : "n0.msb.test";
     return "http://" + name + ":" + std::to_string(port) + "/idle";
   }
   if (config_.names > 0) {
     // Names spread over all workers; name k lives at address k % addresses.
-    const std::size_t k = (i * static_cast<std::size_t>(plan_.count) + static_cast<std::size_t>(plan_.index)) %
-                          static_cast<std::size_t>(config_.names);
+    const std::size_t k =
+        (i * static_cast<std::size_t>(plan_.count) + static_cast<std::size_t>(plan_.index)) %
+        static_cast<std::size_t>(config_.names);
     const auto& ports = plan_.ports_by_address[k % plan_.ports_by_address.size()];
     const int port = ports[(i / plan_.ports_by_address.size()) % ports.size()];
-    return "http://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) + path(active, faulty);
+    return "http://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) +
+           path(active, faulty);
   }
   return plan_.bases[i % plan_.bases.size()] + path(active, faulty);
 }

@@ -21,7 +21,7 @@ class SilentDns;
 namespace msb::cli {
 
 struct WorkerPlan {
-  int index = 0;                   // this worker, among `count`
+  int index = 0;  // this worker, among `count`
   int count = 1;
   int connections = 0;             // this worker's share
   double connect_rate = 0;         // this worker's share, per second

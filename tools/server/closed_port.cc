@@ -26,6 +26,8 @@ ClosedPort::ClosedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
   port_ = ntohs(a.sin_port);
 }
 
-ClosedPort::~ClosedPort() { ::close(fd_); }
+ClosedPort::~ClosedPort() {
+  ::close(fd_);
+}
 
 }  // namespace msb::server

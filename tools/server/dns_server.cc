@@ -47,7 +47,8 @@ std::uint16_t free_udp_tcp_port() {
 bool udp_port_taken(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in a = loopback(port);
-  const bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
+  const bool taken =
+      ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
   ::close(fd);
   return taken;
 }
@@ -69,11 +70,19 @@ Dnsmasq::Dnsmasq(const std::vector<std::pair<std::string, std::string>>& records
 bool Dnsmasq::start(const std::vector<std::pair<std::string, std::string>>& records, int ttl_s,
                     std::string* why) {
   port_ = free_udp_tcp_port();
-  std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-                                   "--no-resolv", "--no-hosts", "--bind-interfaces",
-                                   "--listen-address=127.0.0.1", "--port=" + std::to_string(port_),
-                                   "--local=/msb.test/", "--pid-file=", "--user=root",
-                                   "--log-facility=/dev/null", "--cache-size=0",
+  std::vector<std::string> args = {"/usr/sbin/dnsmasq",
+                                   "--keep-in-foreground",
+                                   "--conf-file=/dev/null",
+                                   "--no-resolv",
+                                   "--no-hosts",
+                                   "--bind-interfaces",
+                                   "--listen-address=127.0.0.1",
+                                   "--port=" + std::to_string(port_),
+                                   "--local=/msb.test/",
+                                   "--pid-file=",
+                                   "--user=root",
+                                   "--log-facility=/dev/null",
+                                   "--cache-size=0",
                                    "--local-ttl=" + std::to_string(ttl_s)};
   // Records go in a hosts file: a storm has thousands, too many for one command line.
   char path[] = "/tmp/msbench-dns-XXXXXX";
@@ -107,8 +116,10 @@ bool Dnsmasq::start(const std::vector<std::pair<std::string, std::string>>& reco
       *why = "dnsmasq exited at start (status " + std::to_string(status) + ")";
       return false;
     }
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("dnsmasq did not start");
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a port, not waiting on a result
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("dnsmasq did not start");
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(5));  // polling a port, not waiting on a result
   }
   return true;
 }
@@ -133,6 +144,8 @@ SilentDns::SilentDns() {
   port_ = ntohs(a.sin_port);
 }
 
-SilentDns::~SilentDns() { ::close(fd_); }
+SilentDns::~SilentDns() {
+  ::close(fd_);
+}
 
 }  // namespace msb::server

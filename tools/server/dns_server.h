@@ -16,8 +16,7 @@ class Dnsmasq {
   // Serves `records` (name, IPv4) with TTL ttl_s for the zone msb.test, answering NXDOMAIN
   // for other names in it and REFUSED outside it. Throws if dnsmasq is missing or does not
   // come up. Call before starting threads (it forks).
-  explicit Dnsmasq(const std::vector<std::pair<std::string, std::string>>& records,
-                   int ttl_s = 60);
+  explicit Dnsmasq(const std::vector<std::pair<std::string, std::string>>& records, int ttl_s = 60);
   ~Dnsmasq();
   std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
 

@@ -11,11 +11,11 @@ namespace msb::server {
 
 enum class FaultKind {
   none,
-  server,       // the trickle server misbehaves on the row's path
-  refused,      // the worker connects to a port it holds bound but not listening
-  dns_nxdomain, // the name is in dnsmasq's domain but not known to it
-  dns_refused,  // the name is outside dnsmasq's domain (it forwards nowhere)
-  dns_silent,   // every lookup goes to a DNS server that never answers
+  server,        // the trickle server misbehaves on the row's path
+  refused,       // the worker connects to a port it holds bound but not listening
+  dns_nxdomain,  // the name is in dnsmasq's domain but not known to it
+  dns_refused,   // the name is outside dnsmasq's domain (it forwards nowhere)
+  dns_silent,    // every lookup goes to a DNS server that never answers
 };
 
 struct Fault {

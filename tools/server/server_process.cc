@@ -115,7 +115,9 @@ ServerProcess::ServerProcess(const ServerOptions& options) {
   }
 }
 
-ServerProcess::~ServerProcess() { stop(); }
+ServerProcess::~ServerProcess() {
+  stop();
+}
 
 void ServerProcess::stop() {
   if (pid_ <= 0) return;

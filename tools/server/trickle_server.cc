@@ -1,9 +1,9 @@
 #include "trickle_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -31,7 +31,9 @@ std::int64_t now_ms() {
 }
 
 // The i-th body byte of every response: lets clients check content.
-char body_byte(std::uint64_t i) { return static_cast<char>('a' + i % 26); }
+char body_byte(std::uint64_t i) {
+  return static_cast<char>('a' + i % 26);
+}
 
 // The huge_headers fault's reply: over 1 MiB of header lines. Built once, when the server
 // starts: built per connection, it queued the faulty connections behind each other in the
@@ -41,7 +43,8 @@ char body_byte(std::uint64_t i) { return static_cast<char>('a' + i % 26); }
 const std::string& huge_headers_reply() {
   static const std::string reply = [] {
     std::string r = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
-    for (int i = 0; i < 1024; ++i) r += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+    for (int i = 0; i < 1024; ++i)
+      r += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
     return r + "\r\n";
   }();
   return reply;
@@ -50,18 +53,18 @@ const std::string& huge_headers_reply() {
 struct Conn {
   int fd = -1;
   std::uint32_t generation = 0;
-  std::string in;            // request bytes not yet handled
-  std::string out;           // bytes waiting for the socket to take them
+  std::string in;   // request bytes not yet handled
+  std::string out;  // bytes waiting for the socket to take them
   std::size_t out_off = 0;
   bool busy = false;         // a response is in progress
   bool close_after = false;  // close once the response is out
   bool silent = false;
-  bool reset = false;        // close with RST instead of FIN
-  std::uint64_t body_left = 0;   // trickled body bytes still to send
+  bool reset = false;           // close with RST instead of FIN
+  std::uint64_t body_left = 0;  // trickled body bytes still to send
   std::uint64_t body_pos = 0;
   std::uint32_t interval_ms = 0;
   std::uint32_t chunk = 1;
-  std::string drip;          // bytes sent one per interval_ms (drip_chunked)
+  std::string drip;  // bytes sent one per interval_ms (drip_chunked)
   std::size_t drip_off = 0;
 };
 
@@ -151,8 +154,8 @@ struct TrickleServer::Impl {
   // Writes what is queued; false if the connection was closed.
   bool flush(Conn& c) {
     while (c.out_off < c.out.size()) {
-      const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
-                               MSG_NOSIGNAL);
+      const ssize_t n =
+          ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -199,8 +202,8 @@ struct TrickleServer::Impl {
     int status = 0;
     const std::string conn_hdr = keep_alive ? "" : "Connection: close\r\n";
     if (std::sscanf(path.c_str(), "/bytes/%llu", &n) == 1) {
-      c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n" + conn_hdr +
-               "\r\n";
+      c.out +=
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n" + conn_hdr + "\r\n";
       if (!head) {
         c.body_left = n;
         append_body(c, n);
@@ -228,8 +231,8 @@ struct TrickleServer::Impl {
         append_body(c, n);
       }
     } else if (std::sscanf(path.c_str(), "/trickle/%llu/%llu/%llu", &n, &ms, &chunk) >= 2) {
-      c.out += "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n" + conn_hdr +
-               "\r\n";
+      c.out +=
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n" + conn_hdr + "\r\n";
       if (!head && n) {
         c.body_left = n;
         c.interval_ms = static_cast<std::uint32_t>(std::max<unsigned long long>(ms, 1));
@@ -409,9 +412,9 @@ TrickleServer::TrickleServer(ServerOptions options) : impl_(new Impl) {
         throw std::runtime_error("trickle server: cannot listen on " + where + ": " + err);
       }
       getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-      const std::uint16_t bound = ntohs(ss.ss_family == AF_INET6
-                                            ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+      const std::uint16_t bound =
+          ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                         : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
       endpoints_.push_back({addr, bound});
       impl_->listeners.push_back(fd);
       epoll_event e{};
@@ -432,8 +435,8 @@ void TrickleServer::run() {
   huge_headers_reply();  // built before any client waits on it
   std::vector<epoll_event> events(1024);
   while (!s.stop.load(std::memory_order_relaxed)) {
-    const int n = epoll_wait(s.epfd, events.data(), static_cast<int>(events.size()),
-                             s.next_timeout_ms());
+    const int n =
+        epoll_wait(s.epfd, events.data(), static_cast<int>(events.size()), s.next_timeout_ms());
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == s.wake_fd) continue;

@@ -34,8 +34,8 @@ namespace msb::server {
 
 struct ServerOptions {
   std::vector<std::string> addresses{"127.0.0.1"};  // IPv4 or IPv6 literals
-  std::uint16_t first_port = 0;  // 0: one ephemeral port per address
-  int port_count = 1;            // ports first_port .. first_port + port_count - 1
+  std::uint16_t first_port = 0;                     // 0: one ephemeral port per address
+  int port_count = 1;  // ports first_port .. first_port + port_count - 1
   int backlog = 4096;
   long fd_limit = 0;  // ServerProcess only: the child's open-files limit (0: the hard limit)
 };

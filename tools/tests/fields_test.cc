@@ -16,12 +16,18 @@ namespace {
 
 // A record's size changes when a member is added: give the new member its row in the
 // record's table (see msb/fields.h), then update the size here.
-static_assert(sizeof(MultiStats) == 156272, "MultiStats changed: give the new field a row in multi_fields()");
-static_assert(sizeof(SockIndexStats) == 104, "SockIndexStats changed: give the new field a row in sockindex_fields()");
-static_assert(sizeof(TimerStats) == 80, "TimerStats changed: give the new field a row in timer_fields()");
-static_assert(sizeof(LoopStats) == 40, "LoopStats changed: give the new field a row in loop_fields()");
-static_assert(sizeof(RunConfig) == 328, "RunConfig changed: give the new key a row in config_keys()");
-static_assert(sizeof(RunResult) == 157008, "RunResult changed: give the new field a row in run_fields()");
+static_assert(sizeof(MultiStats) == 156272,
+              "MultiStats changed: give the new field a row in multi_fields()");
+static_assert(sizeof(SockIndexStats) == 104,
+              "SockIndexStats changed: give the new field a row in sockindex_fields()");
+static_assert(sizeof(TimerStats) == 80,
+              "TimerStats changed: give the new field a row in timer_fields()");
+static_assert(sizeof(LoopStats) == 40,
+              "LoopStats changed: give the new field a row in loop_fields()");
+static_assert(sizeof(RunConfig) == 328,
+              "RunConfig changed: give the new key a row in config_keys()");
+static_assert(sizeof(RunResult) == 157008,
+              "RunResult changed: give the new field a row in run_fields()");
 static_assert(sizeof(Sample) == 56, "Sample changed: give the new field a row in sample_fields()");
 
 // And every member has its row: a row dropped from a table fails here (the counts are the
@@ -47,10 +53,14 @@ void fill(R& r, const Table& table, int base) {
         [&](auto m) {
           using T = std::remove_cvref_t<decltype(r.*m)>;
           T& v = r.*m;
-          if constexpr (std::is_same_v<T, bool>) v = true;
-          else if constexpr (std::is_integral_v<T>) v = static_cast<T>(i * 7 + 3);
-          else if constexpr (std::is_floating_point_v<T>) v = i * 1.25 + 0.5;
-          else if constexpr (std::is_same_v<T, std::string>) v = "label" + std::to_string(i);
+          if constexpr (std::is_same_v<T, bool>)
+            v = true;
+          else if constexpr (std::is_integral_v<T>)
+            v = static_cast<T>(i * 7 + 3);
+          else if constexpr (std::is_floating_point_v<T>)
+            v = i * 1.25 + 0.5;
+          else if constexpr (std::is_same_v<T, std::string>)
+            v = "label" + std::to_string(i);
           else if constexpr (std::is_same_v<T, Histogram>) {
             v.reset();
             for (int k = 1; k <= i; ++k) v.record(static_cast<std::uint64_t>(k * 1000 + i));
@@ -100,7 +110,8 @@ void expect_same_run(const RunResult& a, const RunResult& b) {
   expect_same(a.engine.timers, b.engine.timers, timer_fields(), "timers");
   expect_same(a.loop, b.loop, loop_fields(), "loop");
   ASSERT_EQ(a.series.size(), b.series.size());
-  for (std::size_t i = 0; i < a.series.size(); ++i) expect_same(a.series[i], b.series[i], sample_fields(), "series");
+  for (std::size_t i = 0; i < a.series.size(); ++i)
+    expect_same(a.series[i], b.series[i], sample_fields(), "series");
 }
 
 TEST(Fields, EveryFieldSurvivesTheResultsFile) {
@@ -129,8 +140,10 @@ void expect_merged(const R& a, const R& b, const R& m, const Table& table, const
             EXPECT_EQ(got.count(), x.count() + y.count());
             EXPECT_EQ(got.sum(), x.sum() + y.sum());
           } else if constexpr (std::is_same_v<T, ResultHistograms>) {
-            for (const auto& [code, h] : x) EXPECT_EQ(got.at(code).count(), h.count() + y.at(code).count());
-          } else if constexpr (std::is_same_v<T, ResultCounts> || std::is_same_v<T, std::vector<std::uint64_t>>) {
+            for (const auto& [code, h] : x)
+              EXPECT_EQ(got.at(code).count(), h.count() + y.at(code).count());
+          } else if constexpr (std::is_same_v<T, ResultCounts> ||
+                               std::is_same_v<T, std::vector<std::uint64_t>>) {
             for (std::size_t k = 0; k < x.size(); ++k) EXPECT_EQ(got[k], x[k] + y[k]);
           } else if constexpr (std::is_same_v<T, std::string>) {
             EXPECT_EQ(got, x);
@@ -139,9 +152,15 @@ void expect_merged(const R& a, const R& b, const R& m, const Table& table, const
           } else {
             switch (f.rule) {
               case Rule::measured:
-              case Rule::total: EXPECT_EQ(got, x + y); break;
-              case Rule::max: EXPECT_EQ(got, std::max(x, y)); break;
-              default: EXPECT_EQ(got, x); break;
+              case Rule::total:
+                EXPECT_EQ(got, x + y);
+                break;
+              case Rule::max:
+                EXPECT_EQ(got, std::max(x, y));
+                break;
+              default:
+                EXPECT_EQ(got, x);
+                break;
             }
           }
         },
@@ -166,7 +185,8 @@ TEST(Fields, EveryFieldMergesByItsRuleAfterTheRoundTrip) {
   const RunResult m = merge_runs({a, b}, true);
   expect_merged(a, b, m, run_fields(), "run");
   expect_merged(a.engine, b.engine, m.engine, multi_fields(), "engine");
-  expect_merged(a.engine.sockindex, b.engine.sockindex, m.engine.sockindex, sockindex_fields(), "sockindex");
+  expect_merged(a.engine.sockindex, b.engine.sockindex, m.engine.sockindex, sockindex_fields(),
+                "sockindex");
   expect_merged(a.engine.timers, b.engine.timers, m.engine.timers, timer_fields(), "timers");
   expect_merged(a.loop, b.loop, m.loop, loop_fields(), "loop");
   expect_merged(a.series[1], b.series[1], m.series[1], sample_fields(), "series");
@@ -184,7 +204,8 @@ TEST(Fields, PartsOfDifferentRunsAreRefusedNamingTheSetting) {
     merge_runs({a, b}, false);
     FAIL() << "merged parts with different settings";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("backend: \"epoll\" vs \"poll\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("backend: \"epoll\" vs \"poll\""), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("seed"), std::string::npos) << e.what();
   }
 }
@@ -194,7 +215,8 @@ TEST(Fields, MeasuredRowsBecomeThePhasesDifference) {
   RunResult end = filled(50), start = filled(0);
   MultiStats e = end.engine;
   subtract_measured(e, start.engine, multi_fields());
-  EXPECT_EQ(e.socket_action_calls, end.engine.socket_action_calls - start.engine.socket_action_calls);
+  EXPECT_EQ(e.socket_action_calls,
+            end.engine.socket_action_calls - start.engine.socket_action_calls);
   EXPECT_EQ(e.transfers_added, end.engine.transfers_added);  // whole run
   LoopStats l = end.loop;
   subtract_measured(l, start.loop, loop_fields());

@@ -35,11 +35,16 @@ struct LoopStats {
 inline const FieldTable<LoopStats>& loop_fields() {
   using L = LoopStats;
   static const FieldTable<L> t = {
-      {"waits", &L::waits, Rule::measured, "count", "calls that waited (epoll_wait, poll, select, ev_run)"},
-      {"events", &L::events, Rule::measured, "count", "ready sockets dispatched into socket_action"},
-      {"timer_fires", &L::timer_fires, Rule::measured, "count", "socket_action(kSocketTimeout) calls"},
-      {"modifies", &L::modifies, Rule::measured, "count", "changes applied to the kernel's (or libev's) interest set"},
-      {"redundant", &L::redundant, Rule::measured, "count", "watch() calls that left the applied mask unchanged"},
+      {"waits", &L::waits, Rule::measured, "count",
+       "calls that waited (epoll_wait, poll, select, ev_run)"},
+      {"events", &L::events, Rule::measured, "count",
+       "ready sockets dispatched into socket_action"},
+      {"timer_fires", &L::timer_fires, Rule::measured, "count",
+       "socket_action(kSocketTimeout) calls"},
+      {"modifies", &L::modifies, Rule::measured, "count",
+       "changes applied to the kernel's (or libev's) interest set"},
+      {"redundant", &L::redundant, Rule::measured, "count",
+       "watch() calls that left the applied mask unchanged"},
   };
   return t;
 }

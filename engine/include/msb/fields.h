@@ -35,9 +35,9 @@ const char* rule_name(Rule r);
 
 template <class R>
 using FieldMember =
-    std::variant<std::uint64_t R::*, std::int64_t R::*, std::uint32_t R::*, int R::*,
-                 double R::*, bool R::*, std::string R::*, Histogram R::*,
-                 std::vector<std::uint64_t> R::*, ResultCounts R::*, ResultHistograms R::*>;
+    std::variant<std::uint64_t R::*, std::int64_t R::*, std::uint32_t R::*, int R::*, double R::*,
+                 bool R::*, std::string R::*, Histogram R::*, std::vector<std::uint64_t> R::*,
+                 ResultCounts R::*, ResultHistograms R::*>;
 
 template <class R>
 struct Field {

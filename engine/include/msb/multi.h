@@ -50,20 +50,21 @@ struct MultiOptions {
   SockIndexKind sockindex = SockIndexKind::resizable;
   unsigned sockindex_buckets = 911;  // chained only
   TimerKind timers = TimerKind::splay;
-  bool instrument = true;                // time each socket_action()/perform() call
+  bool instrument = true;                   // time each socket_action()/perform() call
   std::size_t max_cached_connections = 64;  // idle keep-alive connections kept for reuse
   // Host names resolve with c-ares, asynchronously. Servers as "ip:port,ip:port"; empty
   // uses the system's resolv.conf.
   std::string dns_servers;
   std::uint32_t dns_timeout_ms = 5000;     // per lookup
   std::uint32_t dns_cache_ttl_ms = 60000;  // answers are reused for their TTL, at most this
-  std::uint32_t dns_max_in_flight = 128;   // lookups sent at once; more wait their turn (see resolver.h)
+  std::uint32_t dns_max_in_flight =
+      128;  // lookups sent at once; more wait their turn (see resolver.h)
   // Local ports for connect(), first..last (Linux IP_LOCAL_PORT_RANGE, 6.3+); 0, 0: the
   // system's ephemeral range. A narrow range makes port exhaustion (EADDRNOTAVAIL) testable.
   std::uint16_t local_port_first = 0;
   std::uint16_t local_port_last = 0;
-  SysCalls* sys = nullptr;               // null: the real system calls
-  Clock* clock = nullptr;                // null: the real monotonic clock
+  SysCalls* sys = nullptr;  // null: the real system calls
+  Clock* clock = nullptr;   // null: the real monotonic clock
 };
 
 class Multi {

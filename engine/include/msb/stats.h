@@ -38,11 +38,13 @@ inline const FieldTable<SockIndexStats>& sockindex_fields() {
       {"variant", &S::variant, Rule::label, "", "\"chained\", \"resizable\" or \"direct\""},
       {"size", &S::size, Rule::total, "count", "sockets in the index"},
       {"buckets", &S::buckets, Rule::total, "count", "buckets (direct: slots) allocated"},
-      {"occupancy", &S::occupancy, Rule::total, "count", "occupancy[k]: buckets holding exactly k sockets"},
+      {"occupancy", &S::occupancy, Rule::total, "count",
+       "occupancy[k]: buckets holding exactly k sockets"},
       {"max_chain", &S::max_chain, Rule::max, "count", "longest bucket chain"},
       {"lookups", &S::lookups, Rule::measured, "count", "find() calls"},
       {"probes", &S::probes, Rule::measured, "count", "entries compared by those lookups"},
-      {"resizes", &S::resizes, Rule::total, "count", "rehashes (resizable) or slot-array growths (direct)"},
+      {"resizes", &S::resizes, Rule::total, "count",
+       "rehashes (resizable) or slot-array growths (direct)"},
   };
   return t;
 }
@@ -67,7 +69,8 @@ inline const FieldTable<TimerStats>& timer_fields() {
       {"removes", &T::removes, Rule::measured, "count", "remove() calls"},
       {"pops", &T::pops, Rule::measured, "count", "expired nodes taken by pop_expired()"},
       {"rotations", &T::rotations, Rule::measured, "count", "splay rotations (splay only)"},
-      {"steps", &T::steps, Rule::measured, "count", "nodes walked while splaying or sifting: the access depth"},
+      {"steps", &T::steps, Rule::measured, "count",
+       "nodes walked while splaying or sifting: the access depth"},
   };
   return t;
 }
@@ -113,15 +116,18 @@ inline const FieldTable<MultiStats>& multi_fields() {
       {"counts/socket_action_calls", &M::socket_action_calls, Rule::measured, "count",
        "socket_action() calls, instrumented or not"},
       {"counts/perform_calls", &M::perform_calls, Rule::measured, "count", "perform() calls"},
-      {"callbacks/socket", &M::socket_callbacks, Rule::measured, "count", "socket callback invocations"},
-      {"callbacks/timer", &M::timer_callbacks, Rule::measured, "count", "timer callback invocations"},
+      {"callbacks/socket", &M::socket_callbacks, Rule::measured, "count",
+       "socket callback invocations"},
+      {"callbacks/timer", &M::timer_callbacks, Rule::measured, "count",
+       "timer callback invocations"},
       {"counts/transfers_added", &M::transfers_added, Rule::total, "count", "add() calls accepted"},
       {"counts/transfers_done", &M::transfers_done, Rule::total, "count",
        "transfers ended with any result (the sum of by_result)"},
       {"counts/transfers_removed", &M::transfers_removed, Rule::total, "count",
        "transfers abandoned by remove() before they ended"},
       {"counts/by_result", &M::by_result, Rule::total, "count", "transfers ended, by result code"},
-      {"counts/connections_opened", &M::connections_opened, Rule::total, "count", "sockets connect()ed"},
+      {"counts/connections_opened", &M::connections_opened, Rule::total, "count",
+       "sockets connect()ed"},
       {"counts/connections_reused", &M::connections_reused, Rule::total, "count",
        "transfers served by a cached connection"},
       {"counts/running", &M::running, Rule::total, "count", "transfers not yet ended"},
@@ -130,9 +136,12 @@ inline const FieldTable<MultiStats>& multi_fields() {
       {"counts/dns_lookups", &M::dns_lookups, Rule::total, "count", "queries sent through c-ares"},
       {"counts/dns_queued", &M::dns_queued, Rule::total, "count",
        "lookups that waited for a place among those in flight"},
-      {"counts/dns_joined", &M::dns_joined, Rule::total, "count", "resolves that joined a lookup under way"},
-      {"counts/dns_cache_hits", &M::dns_cache_hits, Rule::total, "count", "resolves answered from the DNS cache"},
-      {"counts/dns_failures", &M::dns_failures, Rule::total, "count", "lookups that ended in an error"},
+      {"counts/dns_joined", &M::dns_joined, Rule::total, "count",
+       "resolves that joined a lookup under way"},
+      {"counts/dns_cache_hits", &M::dns_cache_hits, Rule::total, "count",
+       "resolves answered from the DNS cache"},
+      {"counts/dns_failures", &M::dns_failures, Rule::total, "count",
+       "lookups that ended in an error"},
   };
   return t;
 }

@@ -21,7 +21,7 @@ using DataSink = std::function<void(TransferId id, const char* data, std::size_t
 inline constexpr std::uint32_t kDefaultTotalTimeoutMs = 10 * 60 * 1000;  // 10 minutes
 
 struct TransferSpec {
-  std::string url;                   // http://host[:port][/path]; host may be [IPv6]
+  std::string url;  // http://host[:port][/path]; host may be [IPv6]
   Method method = Method::get;
   std::vector<std::string> headers;  // extra request headers, "Name: value"
   DataSink sink;                     // optional; without it body bytes are only counted

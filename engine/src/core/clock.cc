@@ -2,7 +2,9 @@
 
 namespace msb {
 
-std::int64_t Clock::now_ns() { return detail::monotonic_ns(); }
+std::int64_t Clock::now_ns() {
+  return detail::monotonic_ns();
+}
 
 Clock& Clock::real() {
   static Clock instance;

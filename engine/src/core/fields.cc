@@ -4,12 +4,18 @@ namespace msb {
 
 const char* rule_name(Rule r) {
   switch (r) {
-    case Rule::measured: return "measured";
-    case Rule::total: return "total";
-    case Rule::max: return "max";
-    case Rule::any: return "any";
-    case Rule::label: return "label";
-    case Rule::histogram: return "histogram";
+    case Rule::measured:
+      return "measured";
+    case Rule::total:
+      return "total";
+    case Rule::max:
+      return "max";
+    case Rule::any:
+      return "any";
+    case Rule::label:
+      return "label";
+    case Rule::histogram:
+      return "histogram";
   }
   return "unknown";
 }

@@ -26,7 +26,9 @@ Histogram Histogram::minus(const Histogram& earlier) const {
   return d;
 }
 
-void Histogram::reset() { *this = Histogram(); }
+void Histogram::reset() {
+  *this = Histogram();
+}
 
 std::uint64_t Histogram::quantile(double q) const {
   if (count_ == 0) return 0;

@@ -10,11 +10,16 @@ using detail::kNever;
 
 const char* poll_name(int what) {
   switch (what) {
-    case kPollNone: return "none";
-    case kPollIn: return "in";
-    case kPollOut: return "out";
-    case kPollInOut: return "inout";
-    case kPollRemove: return "remove";
+    case kPollNone:
+      return "none";
+    case kPollIn:
+      return "in";
+    case kPollOut:
+      return "out";
+    case kPollInOut:
+      return "inout";
+    case kPollRemove:
+      return "remove";
   }
   return "invalid";
 }
@@ -23,19 +28,45 @@ const char* poll_name(int what) {
 
 Multi::Multi(MultiOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Multi::~Multi() = default;
-AddResult Multi::add(TransferSpec spec) { return impl_->add(std::move(spec)); }
-bool Multi::remove(TransferId id) { return impl_->remove(id); }
-int Multi::socket_action(int fd, int events) { return impl_->socket_action(fd, events); }
-int Multi::perform() { return impl_->perform(); }
-long Multi::timeout() { return impl_->timeout(); }
-std::optional<Done> Multi::info_read() { return impl_->info_read(); }
-bool Multi::assign(int fd, void* socketp) { return impl_->assign(fd, socketp); }
-bool Multi::fdset(fd_set* r, fd_set* w, int* max_fd) { return impl_->fdset(r, w, max_fd); }
-void Multi::pollset(std::vector<pollfd>& out) { impl_->pollset(out); }
-int Multi::running() const { return impl_->running(); }
-std::size_t Multi::sockets() const { return impl_->sockets(); }
-MultiStats Multi::stats() const { return impl_->stats(); }
-void Multi::reset_timing_stats() { impl_->reset_timing_stats(); }
+AddResult Multi::add(TransferSpec spec) {
+  return impl_->add(std::move(spec));
+}
+bool Multi::remove(TransferId id) {
+  return impl_->remove(id);
+}
+int Multi::socket_action(int fd, int events) {
+  return impl_->socket_action(fd, events);
+}
+int Multi::perform() {
+  return impl_->perform();
+}
+long Multi::timeout() {
+  return impl_->timeout();
+}
+std::optional<Done> Multi::info_read() {
+  return impl_->info_read();
+}
+bool Multi::assign(int fd, void* socketp) {
+  return impl_->assign(fd, socketp);
+}
+bool Multi::fdset(fd_set* r, fd_set* w, int* max_fd) {
+  return impl_->fdset(r, w, max_fd);
+}
+void Multi::pollset(std::vector<pollfd>& out) {
+  impl_->pollset(out);
+}
+int Multi::running() const {
+  return impl_->running();
+}
+std::size_t Multi::sockets() const {
+  return impl_->sockets();
+}
+MultiStats Multi::stats() const {
+  return impl_->stats();
+}
+void Multi::reset_timing_stats() {
+  impl_->reset_timing_stats();
+}
 
 // ---------------------------------------------------------------- construction
 

@@ -110,7 +110,8 @@ class Multi::Impl : private detail::Resolver::Host {
   bool ensure_resolver();
   void start_resolving(Transfer& t);
   void stop_resolving(Transfer& t);
-  void continue_resolved(Transfer& t, Result result, std::vector<detail::ResolvedAddress> addresses);
+  void continue_resolved(Transfer& t, Result result,
+                         std::vector<detail::ResolvedAddress> addresses);
   bool resolver_socket(int fd, int want) override;
   void resolved(TransferId id, Result result,
                 std::vector<detail::ResolvedAddress> addresses) override;
@@ -146,7 +147,7 @@ class Multi::Impl : private detail::Resolver::Host {
   detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline
   Transfer* resolving_head_ = nullptr;          // transfers waiting for a name (intrusive)
   std::size_t resolving_count_ = 0;
-  std::vector<int> resolver_fds_;               // c-ares' sockets now
+  std::vector<int> resolver_fds_;  // c-ares' sockets now
 
   MultiStats stats_;
 };

@@ -29,10 +29,14 @@ const char* result_message(Result r) {
 
 const char* expired_name(Expired e) {
   switch (e) {
-    case Expired::none: return "none";
-    case Expired::connect: return "connect";
-    case Expired::total: return "total";
-    case Expired::low_speed: return "low_speed";
+    case Expired::none:
+      return "none";
+    case Expired::connect:
+      return "connect";
+    case Expired::total:
+      return "total";
+    case Expired::low_speed:
+      return "low_speed";
   }
   return "unknown";
 }

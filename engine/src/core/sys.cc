@@ -7,7 +7,9 @@
 namespace msb {
 
 namespace {
-SysResult result(long rc) { return SysResult{rc, rc < 0 ? errno : 0}; }
+SysResult result(long rc) {
+  return SysResult{rc, rc < 0 ? errno : 0};
+}
 }  // namespace
 
 SysResult SysCalls::socket(int domain, int type, int protocol) {
@@ -22,7 +24,9 @@ SysResult SysCalls::send(int fd, const void* buf, size_t len, int flags) {
 SysResult SysCalls::recv(int fd, void* buf, size_t len, int flags) {
   return result(::recv(fd, buf, len, flags));
 }
-SysResult SysCalls::close(int fd) { return result(::close(fd)); }
+SysResult SysCalls::close(int fd) {
+  return result(::close(fd));
+}
 SysResult SysCalls::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
   return result(::getsockopt(fd, level, name, value, len));
 }

@@ -39,8 +39,13 @@ inline constexpr int kTransferStates = 6;
 const char* state_name(TransferState s);
 
 // A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.
-enum ExpireId : std::uint8_t { kExpireStart, kExpireConnect, kExpireTotal, kExpireLowSpeed,
-                               kExpireCount };
+enum ExpireId : std::uint8_t {
+  kExpireStart,
+  kExpireConnect,
+  kExpireTotal,
+  kExpireLowSpeed,
+  kExpireCount
+};
 
 struct ResolvedAddress {
   sockaddr_storage addr;
@@ -57,15 +62,15 @@ struct Transfer {
   std::uint32_t slot = 0;
   TransferState state = TransferState::init;
   Method method = Method::get;
-  bool reused = false;     // the current connection came from the cache
-  bool retried = false;    // already re-sent once after a cached connection turned out dead
+  bool reused = false;       // the current connection came from the cache
+  bool retried = false;      // already re-sent once after a cached connection turned out dead
   bool out_of_step = false;  // bytes followed the response: the connection is not reused
   Result result = Result::ok;
   Expired expired = Expired::none;
   int os_error = 0;
   Transport* io = nullptr;  // conn->transport, here so that an event need not load conn
   std::unique_ptr<Connection> conn;
-  std::uint64_t received = 0;          // raw bytes read from the socket
+  std::uint64_t received = 0;  // raw bytes read from the socket
   Http1Parser parser;
   Timings timings;
   DataSink sink;
@@ -73,7 +78,7 @@ struct Transfer {
   // Cold: set up, deadlines, teardown.
   TimerNode timer;
   std::array<std::int64_t, kExpireCount> deadline{kNever, kNever, kNever, kNever};
-  std::uint64_t window_received = 0;   // `received` when the low-speed window began
+  std::uint64_t window_received = 0;  // `received` when the low-speed window began
   std::int64_t window_start_ns = 0;
   std::int64_t start_ns = 0;
 

@@ -40,12 +40,18 @@ using detail::kNsPerMs;
 namespace detail {
 const char* state_name(TransferState s) {
   switch (s) {
-    case TransferState::init: return "init";
-    case TransferState::resolving: return "resolving";
-    case TransferState::connecting: return "connecting";
-    case TransferState::sending: return "sending";
-    case TransferState::receiving: return "receiving";
-    case TransferState::done: return "done";
+    case TransferState::init:
+      return "init";
+    case TransferState::resolving:
+      return "resolving";
+    case TransferState::connecting:
+      return "connecting";
+    case TransferState::sending:
+      return "sending";
+    case TransferState::receiving:
+      return "receiving";
+    case TransferState::done:
+      return "done";
   }
   return "unknown";
 }
@@ -98,21 +104,25 @@ void Multi::Impl::set_state(Transfer& t, State s) {
   t.state = s;
   // What entering each state requires, by state (init has nothing to do).
   static constexpr void (Multi::Impl::*kOnEnter[detail::kTransferStates])(Transfer&) = {
-      nullptr,                   // init
-      &Impl::enter_resolving,    // resolving
-      &Impl::enter_connecting,   // connecting
-      &Impl::enter_sending,      // sending
-      &Impl::enter_receiving,    // receiving
-      &Impl::enter_done,         // done
+      nullptr,                  // init
+      &Impl::enter_resolving,   // resolving
+      &Impl::enter_connecting,  // connecting
+      &Impl::enter_sending,     // sending
+      &Impl::enter_receiving,   // receiving
+      &Impl::enter_done,        // done
   };
   if (auto enter = kOnEnter[static_cast<int>(s)]) (this->*enter)(t);
 }
 
 // Joins the transfers waiting for a name: c-ares' sockets wake them all.
-void Multi::Impl::enter_resolving(Transfer& t) { start_resolving(t); }
+void Multi::Impl::enter_resolving(Transfer& t) {
+  start_resolving(t);
+}
 
 // The connect's completion shows as writable.
-void Multi::Impl::enter_connecting(Transfer& t) { watch(t, kPollOut); }
+void Multi::Impl::enter_connecting(Transfer& t) {
+  watch(t, kPollOut);
+}
 
 // The connection is ready for HTTP: the request is built and the parser made ready for
 // the response. send_request() follows.
@@ -144,12 +154,19 @@ void Multi::Impl::enter_done(Transfer& t) {
 
 void Multi::Impl::step(Transfer& t, int fd, int events) {
   switch (t.state) {
-    case State::connecting: check_connect(t, events); break;
-    case State::sending: send_request(t); break;
-    case State::receiving: receive(t, fd >= 0 ? fd : t.conn->fd); break;
+    case State::connecting:
+      check_connect(t, events);
+      break;
+    case State::sending:
+      send_request(t);
+      break;
+    case State::receiving:
+      receive(t, fd >= 0 ? fd : t.conn->fd);
+      break;
     case State::init:
     case State::resolving:  // woken by the resolver, not by a socket of its own
-    case State::done: break;
+    case State::done:
+      break;
   }
 }
 
@@ -164,7 +181,8 @@ void Multi::Impl::step_guarded(Transfer& t, int fd, int events) {
 
 void Multi::Impl::start(Transfer& t) {
   t.start_ns = now_;
-  if (t.total_timeout_ms) t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
+  if (t.total_timeout_ms)
+    t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
   if (t.connect_timeout_ms) {
     t.deadline[kExpireConnect] = now_ + std::int64_t{t.connect_timeout_ms} * kNsPerMs;
   }
@@ -213,7 +231,8 @@ void Multi::Impl::connect_next(Transfer& t) {
     auto conn = std::make_unique<Connection>();
     conn->origin = origin_of(t.url);
     conn->transport = &tcp_;
-    const SysResult s = sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const SysResult s =
+        sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s.failed()) return finish(t, Result::socket_error, s.err);
     const int fd = static_cast<int>(s.rc);
     conn->fd = fd;
@@ -222,7 +241,8 @@ void Multi::Impl::connect_next(Transfer& t) {
     const int one = 1;
     sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
-      const std::uint32_t range = (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
+      const std::uint32_t range =
+          (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
       const SysResult r = sys_.setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range, sizeof range);
       if (r.failed()) {
         close_connection(t);
@@ -299,8 +319,8 @@ void Multi::Impl::receive(Transfer& t, int fd) {
     if (t.timings.first_byte_us < 0) t.timings.first_byte_us = since_start_us(t);
     t.received += r.n;
     std::size_t used = 0;
-    const auto st = t.parser.feed(recv_buffer_.data(), r.n, &used,
-                                  detail::BodySink{&body_to_sink, &t});
+    const auto st =
+        t.parser.feed(recv_buffer_.data(), r.n, &used, detail::BodySink{&body_to_sink, &t});
     if (st == detail::Http1Parser::Status::error) return finish(t, t.parser.error());
     if (st == detail::Http1Parser::Status::done) {
       // Bytes beyond the response mean the server is out of step: don't reuse the socket.

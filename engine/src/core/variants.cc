@@ -5,16 +5,19 @@ namespace msb {
 
 const char* sockindex_name(SockIndexKind k) {
   switch (k) {
-    case SockIndexKind::chained: return "chained";
-    case SockIndexKind::resizable: return "resizable";
-    case SockIndexKind::direct: return "direct";
+    case SockIndexKind::chained:
+      return "chained";
+    case SockIndexKind::resizable:
+      return "resizable";
+    case SockIndexKind::direct:
+      return "direct";
   }
   return "unknown";
 }
 
 namespace {
 constexpr SockIndexKind kSockIndexKinds[] = {SockIndexKind::chained, SockIndexKind::resizable,
-                                            SockIndexKind::direct};
+                                             SockIndexKind::direct};
 constexpr TimerKind kTimerKinds[] = {TimerKind::splay, TimerKind::heap, TimerKind::wheel};
 }  // namespace
 
@@ -33,9 +36,12 @@ std::vector<std::string> sockindex_names() {
 
 const char* timer_name(TimerKind k) {
   switch (k) {
-    case TimerKind::splay: return "splay";
-    case TimerKind::heap: return "heap";
-    case TimerKind::wheel: return "wheel";
+    case TimerKind::splay:
+      return "splay";
+    case TimerKind::heap:
+      return "heap";
+    case TimerKind::wheel:
+      return "wheel";
   }
   return "unknown";
 }

@@ -39,7 +39,8 @@ void Multi::Impl::start_resolving(Transfer& t) {
   ++resolving_count_;
   // Every resolving transfer waits on c-ares' socket(s), as a waiter would.
   if (!resolver_fds_.empty()) {
-    stats_.max_socket_waiters = std::max<std::uint64_t>(stats_.max_socket_waiters, resolving_count_);
+    stats_.max_socket_waiters =
+        std::max<std::uint64_t>(stats_.max_socket_waiters, resolving_count_);
   }
 }
 
@@ -72,7 +73,8 @@ bool Multi::Impl::resolver_socket(int fd, int want) {
       resolver_fds_.reserve(resolver_fds_.size() + 1);
       e = &index_->insert(fd);
       resolver_fds_.push_back(fd);  // reserved above: cannot throw
-      stats_.max_socket_waiters = std::max<std::uint64_t>(stats_.max_socket_waiters, resolving_count_);
+      stats_.max_socket_waiters =
+          std::max<std::uint64_t>(stats_.max_socket_waiters, resolving_count_);
     }
     e->resolver_want = want;
     sync_socket(*e);  // a refusal by the application fails the waiters (watch_failed)

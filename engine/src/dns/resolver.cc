@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 
 #include "core/clock.h"
@@ -16,14 +16,18 @@ namespace {
 
 Result result_of(int status) {
   switch (status) {
-    case ARES_SUCCESS: return Result::ok;
+    case ARES_SUCCESS:
+      return Result::ok;
     case ARES_ENOTFOUND:
     case ARES_ENODATA:
     case ARES_ENONAME:
       return Result::couldnt_resolve;
-    case ARES_ETIMEOUT: return Result::resolve_timed_out;
-    case ARES_ENOMEM: return Result::out_of_memory;
-    default: return Result::resolve_server_failed;  // SERVFAIL, REFUSED, bad replies, ...
+    case ARES_ETIMEOUT:
+      return Result::resolve_timed_out;
+    case ARES_ENOMEM:
+      return Result::out_of_memory;
+    default:
+      return Result::resolve_server_failed;  // SERVFAIL, REFUSED, bad replies, ...
   }
 }
 

@@ -22,15 +22,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/transfer.h"
 #include "msb/result.h"
 #include "msb/transfer.h"
-#include "core/transfer.h"
 
 namespace msb::detail {
 
 struct ResolverOptions {
-  std::string servers;              // "ip:port,ip:port"; empty: the system's resolv.conf
-  std::uint32_t timeout_ms = 5000;  // per lookup, all tries included (from when it is sent)
+  std::string servers;                 // "ip:port,ip:port"; empty: the system's resolv.conf
+  std::uint32_t timeout_ms = 5000;     // per lookup, all tries included (from when it is sent)
   std::uint32_t cache_ttl_ms = 60000;  // cap on how long an answer is reused
   // Lookups sent and not yet answered; the rest queue. Chosen with scenarios/dns-storm.toml
   // (5,000 names against dnsmasq, 3 runs each): 64 -> ramp 0.45-0.47 s, slowest lookup
@@ -58,8 +58,7 @@ class Resolver {
     // read, so the resolver then ends its lookups out_of_memory.
     virtual bool resolver_socket(int fd, int want) = 0;
     // A lookup for transfer `id` ended. Addresses carry the transfer's port.
-    virtual void resolved(TransferId id, Result result,
-                          std::vector<ResolvedAddress> addresses) = 0;
+    virtual void resolved(TransferId id, Result result, std::vector<ResolvedAddress> addresses) = 0;
     // The resolver's next deadline (ns, monotonic), or kNever.
     virtual void resolver_timer(std::int64_t deadline) = 0;
     // Now, on the Multi's clock (ns, monotonic).
@@ -103,7 +102,7 @@ class Resolver {
   ResolverOptions options_;
   ares_channel channel_ = nullptr;
   bool shutting_down_ = false;
-  bool socket_lost_ = false;        // a socket could not be watched during this c-ares call
+  bool socket_lost_ = false;            // a socket could not be watched during this c-ares call
   bool cancelling_for_memory_ = false;  // ARES_ECANCELLED means out_of_memory
   std::unordered_map<std::string, Lookup*> pending_;  // in flight or queued, by name
   std::deque<Lookup*> queued_;                        // not sent yet, oldest first

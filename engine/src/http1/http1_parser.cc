@@ -79,8 +79,8 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
       const bool in_headers = state_ == State::status_line || state_ == State::header_line ||
                               state_ == State::trailer_line;
       const void* nl = std::memchr(data + pos, '\n', len - pos);
-      const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data)
-                                 : len;
+      const std::size_t end =
+          nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : len;
       const std::size_t take = end - pos + (nl ? 1 : 0);
       if (in_headers) {
         header_bytes_ += take;
@@ -143,9 +143,12 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
 
 Http1Parser::Status Http1Parser::on_line(const std::string& line) {
   switch (state_) {
-    case State::status_line: return on_status_line(line);
-    case State::header_line: return on_header_line(line);
-    case State::chunk_size: return on_chunk_size(line);
+    case State::status_line:
+      return on_status_line(line);
+    case State::header_line:
+      return on_header_line(line);
+    case State::chunk_size:
+      return on_chunk_size(line);
     case State::chunk_data_end:
       if (!line.empty()) return fail(Result::bad_chunk);
       state_ = State::chunk_size;
@@ -159,7 +162,8 @@ Http1Parser::Status Http1Parser::on_line(const std::string& line) {
         return fail(Result::bad_chunk);
       }
       return Status::more;
-    default: return fail(Result::bad_response);
+    default:
+      return fail(Result::bad_response);
   }
 }
 
@@ -202,9 +206,9 @@ Http1Parser::Status Http1Parser::on_header_line(const std::string& line) {
   if (iequals(name, "content-length")) {
     bool ok = true;
     for_each_token(value, [&](std::string_view tok) {
-      if (tok.empty() || tok.size() > 18 ||
-          !std::all_of(tok.begin(), tok.end(),
-                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      if (tok.empty() || tok.size() > 18 || !std::all_of(tok.begin(), tok.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+          })) {
         ok = false;
         return;
       }
@@ -296,15 +300,19 @@ Http1Parser::Status Http1Parser::on_chunk_size(const std::string& line) {
 
 Http1Parser::Status Http1Parser::eof() {
   switch (state_) {
-    case State::done: return Status::done;
-    case State::error: return Status::error;
+    case State::done:
+      return Status::done;
+    case State::error:
+      return Status::error;
     case State::body_close:
       state_ = State::done;
       return Status::done;
     case State::status_line:
       return fail(header_bytes_ == 0 ? Result::empty_reply : Result::partial_headers);
-    case State::header_line: return fail(Result::partial_headers);
-    default: return fail(Result::partial_body);
+    case State::header_line:
+      return fail(Result::partial_headers);
+    default:
+      return fail(Result::partial_body);
   }
 }
 

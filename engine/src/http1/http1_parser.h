@@ -45,8 +45,16 @@ class Http1Parser {
 
  private:
   enum class State : std::uint8_t {
-    status_line, header_line, body_length, body_close,
-    chunk_size, chunk_data, chunk_data_end, trailer_line, done, error
+    status_line,
+    header_line,
+    body_length,
+    body_close,
+    chunk_size,
+    chunk_data,
+    chunk_data_end,
+    trailer_line,
+    done,
+    error
   };
 
   bool is_line_state() const;

@@ -4,7 +4,8 @@
 
 namespace msb::detail {
 
-void build_request(std::string& out, Method method, const Url& url, const std::string& extra_headers) {
+void build_request(std::string& out, Method method, const Url& url,
+                   const std::string& extra_headers) {
   out.clear();
   out.reserve(96 + url.target.size() + url.host.size() + extra_headers.size());
   // append() throughout: GCC 12's -Wrestrict misfires on `"literal" + std::string` chains.

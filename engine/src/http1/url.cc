@@ -59,9 +59,10 @@ UrlParse parse_url(std::string_view text) {
       }
       port_text = after.substr(1);
     }
-    const bool hexcolon = !url.host.empty() && std::all_of(url.host.begin(), url.host.end(), [](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-    });
+    const bool hexcolon =
+        !url.host.empty() && std::all_of(url.host.begin(), url.host.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        });
     if (!hexcolon) return fail(Result::url_malformed, "bad IPv6 literal in URL " + quoted);
   } else {
     const auto colon = authority.rfind(':');

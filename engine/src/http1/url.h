@@ -11,9 +11,9 @@
 namespace msb::detail {
 
 struct Url {
-  std::string host;       // without brackets
+  std::string host;  // without brackets
   std::uint16_t port = 80;
-  std::string target;     // path and query, at least "/"
+  std::string target;  // path and query, at least "/"
   bool ipv6_literal = false;
 };
 

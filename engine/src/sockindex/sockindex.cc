@@ -10,9 +10,12 @@ std::unique_ptr<SockIndex> make_direct_sockindex();
 
 std::unique_ptr<SockIndex> make_sockindex(SockIndexKind kind, unsigned buckets) {
   switch (kind) {
-    case SockIndexKind::chained: return make_chained_sockindex(buckets);
-    case SockIndexKind::resizable: return make_resizable_sockindex();
-    case SockIndexKind::direct: return make_direct_sockindex();
+    case SockIndexKind::chained:
+      return make_chained_sockindex(buckets);
+    case SockIndexKind::resizable:
+      return make_resizable_sockindex();
+    case SockIndexKind::direct:
+      return make_direct_sockindex();
   }
   return make_resizable_sockindex();
 }
@@ -50,8 +53,8 @@ void SockEntry::drop_waiter(const Transfer* t) {
     }
     return;
   }
-  auto it = std::find_if(more.begin(), more.end(),
-                         [t](const SockWaiter& w) { return w.transfer == t; });
+  auto it =
+      std::find_if(more.begin(), more.end(), [t](const SockWaiter& w) { return w.transfer == t; });
   if (it != more.end()) {
     *it = more.back();
     more.pop_back();

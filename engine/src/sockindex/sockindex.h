@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "msb/events.h"
-#include "msb/variants.h"
 #include "msb/stats.h"
+#include "msb/variants.h"
 
 namespace msb::detail {
 
@@ -33,11 +33,11 @@ struct SockWaiter {
 struct SockEntry {
   explicit SockEntry(int f) : fd(f) {}
   int fd;
-  int reported = kPollNone;  // what the socket callback was last told
-  void* socketp = nullptr;   // assign()ed by the application
-  int resolver_want = 0;     // c-ares' own socket: what c-ares wants (its waiters: lookups)
-  SockEntry* next = nullptr; // chain link for the hashed variants
-  SockWaiter first;          // the common case: one transfer per socket
+  int reported = kPollNone;   // what the socket callback was last told
+  void* socketp = nullptr;    // assign()ed by the application
+  int resolver_want = 0;      // c-ares' own socket: what c-ares wants (its waiters: lookups)
+  SockEntry* next = nullptr;  // chain link for the hashed variants
+  SockWaiter first;           // the common case: one transfer per socket
   std::vector<SockWaiter> more;
 
   // The union of what the waiters want.

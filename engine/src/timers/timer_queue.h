@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "msb/variants.h"
 #include "msb/stats.h"
+#include "msb/variants.h"
 
 namespace msb::detail {
 

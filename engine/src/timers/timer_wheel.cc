@@ -7,9 +7,13 @@ namespace msb::detail {
 namespace {
 
 // Slot lists: circular through same_next/same_prev, headed by a sentinel node.
-void make_empty(TimerNode& head) { head.same_next = head.same_prev = &head; }
+void make_empty(TimerNode& head) {
+  head.same_next = head.same_prev = &head;
+}
 
-bool list_empty(const TimerNode& head) { return head.same_next == &head; }
+bool list_empty(const TimerNode& head) {
+  return head.same_next == &head;
+}
 
 void link_before(TimerNode& head, TimerNode* node) {  // at the tail
   node->same_prev = head.same_prev;
@@ -128,7 +132,8 @@ TimerNode* WheelTimers::nearest_slot() {
     // (the slot holds the nearest ones), and the slot's nodes fall to lower levels. Nodes
     // on higher levels keep their places: base's digits above `level` do not change.
     const int shift = level * kBits;
-    const std::uint64_t above = shift + kBits >= 64 ? 0 : (base_ >> (shift + kBits)) << (shift + kBits);
+    const std::uint64_t above =
+        shift + kBits >= 64 ? 0 : (base_ >> (shift + kBits)) << (shift + kBits);
     base_ = above | (slot << shift);
     TimerNode pending;
     make_empty(pending);

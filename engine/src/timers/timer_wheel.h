@@ -32,7 +32,7 @@ namespace msb::detail {
 class WheelTimers final : public TimerQueue {
  public:
   static constexpr int kBits = 6;
-  static constexpr int kSlots = 1 << kBits;                // 64: one uint64_t bitmap a level
+  static constexpr int kSlots = 1 << kBits;                 // 64: one uint64_t bitmap a level
   static constexpr int kLevels = (64 + kBits - 1) / kBits;  // 11 levels cover any int64 gap
 
   WheelTimers();
@@ -62,8 +62,8 @@ class WheelTimers final : public TimerQueue {
   std::uint64_t base_ = 0;                         // position no later than any queued key
   std::size_t size_ = 0;
   std::uint64_t inserts_ = 0, removes_ = 0, pops_ = 0;
-  std::uint64_t moves_ = 0;     // nodes placed again by a cascade
-  std::uint64_t splices_ = 0;   // whole slots moved by move_base_down()
+  std::uint64_t moves_ = 0;    // nodes placed again by a cascade
+  std::uint64_t splices_ = 0;  // whole slots moved by move_base_down()
 };
 
 }  // namespace msb::detail

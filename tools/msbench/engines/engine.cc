@@ -4,7 +4,9 @@
 
 namespace msb::cli {
 
-std::vector<std::string> engine_names() { return {"msbench", "libcurl", "floor"}; }
+std::vector<std::string> engine_names() {
+  return {"msbench", "libcurl", "floor"};
+}
 
 bool engine_built(const std::string& name) {
 #ifdef MSB_HAVE_LIBCURL
@@ -20,7 +22,8 @@ std::string engine_backend_conflict(const std::string& engine, const std::string
   if (engine != "msbench" && b && !b->callbacks) {
     std::string callback_backends;
     for (const auto& x : backends()) {
-      if (x.callbacks) callback_backends += (callback_backends.empty() ? "" : ", ") + std::string(x.name);
+      if (x.callbacks)
+        callback_backends += (callback_backends.empty() ? "" : ", ") + std::string(x.name);
     }
     return "engine '" + engine + "' runs on a callback backend (" + callback_backends + "); '" +
            backend + "' drives msbench's own engine only";
@@ -39,8 +42,9 @@ std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
     return make_libcurl_engine(*backend.loop(), dns_server);
 #else
     (void)dns_server;
-    throw std::runtime_error("engine 'libcurl': this msbench was built without libcurl "
-                             "(install libcurl4-openssl-dev and rebuild)");
+    throw std::runtime_error(
+        "engine 'libcurl': this msbench was built without libcurl "
+        "(install libcurl4-openssl-dev and rebuild)");
 #endif
   }
   throw std::runtime_error("unknown engine '" + name + "'");

@@ -43,7 +43,7 @@ class Engine {
   virtual std::optional<Ended> next_done() = 0;
   virtual std::size_t sockets() const = 0;  // sockets watched now
   virtual MultiStats stats() const = 0;
-  virtual void reset_timing_stats() = 0;    // phase change: empty the per-call histograms
+  virtual void reset_timing_stats() = 0;  // phase change: empty the per-call histograms
 };
 
 // What the reference engines (libcurl, floor) share: they take the loop's events

@@ -179,7 +179,7 @@ class FloorEngine final : public ReferenceEngine {
   }
 
   Loop& loop_;
-  std::vector<Conn> conns_;  // by fd
+  std::vector<Conn> conns_;                          // by fd
   std::unordered_map<std::uint64_t, int> fd_by_id_;  // open sockets by transfer id
   std::deque<Ended> done_;
   std::uint64_t last_id_ = 0;

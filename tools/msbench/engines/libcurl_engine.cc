@@ -37,19 +37,32 @@ std::int64_t now_ns() {
 // code with no counterpart shows up as bad_response rather than being dropped.
 Result from_curl(CURLcode c) {
   switch (c) {
-    case CURLE_OK: return Result::ok;
-    case CURLE_URL_MALFORMAT: return Result::url_malformed;
-    case CURLE_UNSUPPORTED_PROTOCOL: return Result::unsupported_protocol;
-    case CURLE_COULDNT_RESOLVE_HOST: return Result::couldnt_resolve;
-    case CURLE_COULDNT_CONNECT: return Result::couldnt_connect;
-    case CURLE_OPERATION_TIMEDOUT: return Result::timed_out;
-    case CURLE_SEND_ERROR: return Result::send_error;
-    case CURLE_RECV_ERROR: return Result::recv_error;
-    case CURLE_GOT_NOTHING: return Result::empty_reply;
-    case CURLE_PARTIAL_FILE: return Result::partial_body;
-    case CURLE_WEIRD_SERVER_REPLY: return Result::bad_status_line;
-    case CURLE_OUT_OF_MEMORY: return Result::out_of_memory;
-    default: return Result::bad_response;
+    case CURLE_OK:
+      return Result::ok;
+    case CURLE_URL_MALFORMAT:
+      return Result::url_malformed;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return Result::unsupported_protocol;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return Result::couldnt_resolve;
+    case CURLE_COULDNT_CONNECT:
+      return Result::couldnt_connect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return Result::timed_out;
+    case CURLE_SEND_ERROR:
+      return Result::send_error;
+    case CURLE_RECV_ERROR:
+      return Result::recv_error;
+    case CURLE_GOT_NOTHING:
+      return Result::empty_reply;
+    case CURLE_PARTIAL_FILE:
+      return Result::partial_body;
+    case CURLE_WEIRD_SERVER_REPLY:
+      return Result::bad_status_line;
+    case CURLE_OUT_OF_MEMORY:
+      return Result::out_of_memory;
+    default:
+      return Result::bad_response;
   }
 }
 
@@ -66,7 +79,10 @@ class CurlGlobal {
 class LibcurlEngine final : public ReferenceEngine {
  public:
   LibcurlEngine(Loop& loop, std::string dns_server)
-      : ReferenceEngine("libcurl"), loop_(loop), dns_server_(std::move(dns_server)), multi_(curl_multi_init()) {
+      : ReferenceEngine("libcurl"),
+        loop_(loop),
+        dns_server_(std::move(dns_server)),
+        multi_(curl_multi_init()) {
     if (!multi_) throw std::runtime_error("libcurl: curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &LibcurlEngine::on_socket_fn);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -103,8 +119,9 @@ class LibcurlEngine final : public ReferenceEngine {
     if (!dns_server_.empty() &&
         curl_easy_setopt(easy, CURLOPT_DNS_SERVERS, dns_server_.c_str()) != CURLE_OK) {
       curl_easy_cleanup(easy);
-      throw std::runtime_error("engine 'libcurl': this libcurl cannot use a given DNS server "
-                               "(CURLOPT_DNS_SERVERS needs a c-ares build): run with names = 0");
+      throw std::runtime_error(
+          "engine 'libcurl': this libcurl cannot use a given DNS server "
+          "(CURLOPT_DNS_SERVERS needs a c-ares build): run with names = 0");
     }
     if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
       curl_easy_cleanup(easy);
@@ -150,7 +167,9 @@ class LibcurlEngine final : public ReferenceEngine {
   std::size_t running() const override { return easies_.size(); }
 
   // LoopTarget: the loop's events, into curl_multi_socket_action.
-  void on_socket(int fd, int events) override { action(fd, events, stats_.socket_action_socket_ns); }
+  void on_socket(int fd, int events) override {
+    action(fd, events, stats_.socket_action_socket_ns);
+  }
   void on_timeout() override { action(CURL_SOCKET_TIMEOUT, 0, stats_.socket_action_timer_ns); }
 
  private:
