@@ -1,28 +1,49 @@
 #include "http1/http1_parser.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
-#include <string_view>
 
 namespace msb::detail {
 
 namespace {
 
+// ASCII only, on purpose: HTTP's syntax is ASCII, and <cctype> depends on the locale and
+// costs a call per byte.
+constexpr bool is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_alpha(unsigned char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+constexpr unsigned char lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+constexpr int hex_value(unsigned char c) {
+  return is_digit(c) ? c - '0' : (lower(c) >= 'a' && lower(c) <= 'f') ? lower(c) - 'a' + 10 : -1;
+}
+
 bool is_tchar(unsigned char c) {
-  return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  return is_digit(c) || is_alpha(c) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
          });
 }
 
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -37,6 +58,85 @@ void for_each_token(std::string_view value, Fn fn) {
   }
 }
 
+// A decimal number that fits 64 bits, leading zeros allowed.
+bool parse_decimal(std::string_view s, std::uint64_t* out) {
+  if (s.empty()) return false;
+  std::uint64_t n = 0;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (!is_digit(c)) return false;
+    const unsigned d = c - '0';
+    if (n > (UINT64_MAX - d) / 10) return false;
+    n = n * 10 + d;
+  }
+  *out = n;
+  return true;
+}
+
+// The fields whose values frame the message or decide reuse.
+enum class Framing { none, content_length, transfer_encoding, connection };
+
+Framing framing_field(std::string_view name) {
+  switch (name.size()) {
+    case 10:
+      return iequals(name, "connection") ? Framing::connection : Framing::none;
+    case 14:
+      return iequals(name, "content-length") ? Framing::content_length : Framing::none;
+    case 17:
+      return iequals(name, "transfer-encoding") ? Framing::transfer_encoding : Framing::none;
+    default:
+      return Framing::none;
+  }
+}
+
+// A chunk extension list: *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ).
+bool valid_chunk_extensions(std::string_view s) {
+  auto skip_ows = [&] {
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  };
+  auto take_token = [&] {
+    std::size_t n = 0;
+    while (n < s.size() && is_tchar(static_cast<unsigned char>(s[n]))) ++n;
+    s.remove_prefix(n);
+    return n > 0;
+  };
+  skip_ows();
+  while (!s.empty()) {
+    if (s.front() != ';') return false;
+    s.remove_prefix(1);
+    skip_ows();
+    if (!take_token()) return false;
+    skip_ows();
+    if (s.empty() || s.front() != '=') continue;
+    s.remove_prefix(1);
+    skip_ows();
+    if (!s.empty() && s.front() == '"') {
+      s.remove_prefix(1);
+      bool closed = false;
+      while (!s.empty() && !closed) {
+        const auto c = static_cast<unsigned char>(s.front());
+        s.remove_prefix(1);
+        if (c == '"') {
+          closed = true;
+        } else if (c == '\\') {
+          if (s.empty()) return false;
+          const auto q = static_cast<unsigned char>(s.front());
+          if (q < 0x20 && q != '\t') return false;
+          if (q == 0x7f) return false;
+          s.remove_prefix(1);
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          return false;
+        }
+      }
+      if (!closed) return false;
+    } else if (!take_token()) {
+      return false;
+    }
+    skip_ows();
+  }
+  return true;
+}
+
 }  // namespace
 
 void Http1Parser::reset(bool head_request) {
@@ -46,7 +146,7 @@ void Http1Parser::reset(bool head_request) {
 
 void Http1Parser::begin_response() {
   http11_ = true;
-  chunked_ = other_coding_ = has_length_ = conn_close_ = conn_keep_alive_ = false;
+  chunked_ = bad_coding_ = has_length_ = conn_close_ = conn_keep_alive_ = seen_field_ = false;
   content_length_ = 0;
   state_ = State::status_line;
 }
@@ -66,6 +166,7 @@ bool Http1Parser::in_body() const {
 Http1Parser::Status Http1Parser::fail(Result r) {
   state_ = State::error;
   error_ = r;
+  pending_ = 0;
   std::string().swap(line_);
   return Status::error;
 }
@@ -98,9 +199,9 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
       line_.append(data + pos, end - pos);
       pos += take;
       if (!nl) break;
-      if (!line_.empty() && line_.back() == '\r') line_.pop_back();
-      st = on_line(line_);
-      line_.clear();
+      if (line_.size() > pending_ && line_.back() == '\r') line_.pop_back();
+      st = on_line(std::string_view(line_).substr(pending_));
+      if (state_ != State::error) line_.resize(pending_);  // keeps a pending framing field
       continue;
     }
     switch (state_) {
@@ -141,7 +242,7 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
   return st;
 }
 
-Http1Parser::Status Http1Parser::on_line(const std::string& line) {
+Http1Parser::Status Http1Parser::on_line(std::string_view line) {
   switch (state_) {
     case State::status_line:
       return on_status_line(line);
@@ -154,33 +255,28 @@ Http1Parser::Status Http1Parser::on_line(const std::string& line) {
       state_ = State::chunk_size;
       return Status::more;
     case State::trailer_line:
-      if (line.empty()) {
-        state_ = State::done;
-        return Status::done;
-      }
-      if (line.find('\0') != std::string::npos || line.find(':') == std::string::npos) {
-        return fail(Result::bad_chunk);
-      }
-      return Status::more;
+      return on_trailer_line(line);
     default:
       return fail(Result::bad_response);
   }
 }
 
-Http1Parser::Status Http1Parser::on_status_line(const std::string& line) {
+Http1Parser::Status Http1Parser::on_status_line(std::string_view line) {
+  // Empty lines between an interim response and the next status line carry nothing.
+  if (line.empty() && informational_ > 0) return Status::more;
   // "HTTP/1.x SSS[ reason]"
   if (line.size() < 12 || line.compare(0, 7, "HTTP/1.") != 0 ||
       (line[7] != '0' && line[7] != '1') || line[8] != ' ') {
     return fail(Result::bad_status_line);
   }
   for (int i = 9; i < 12; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(line[i]))) return fail(Result::bad_status_line);
+    if (!is_digit(static_cast<unsigned char>(line[i]))) return fail(Result::bad_status_line);
   }
-  if (line[9] < '1' || line[9] > '5') return fail(Result::bad_status_line);
+  if (line[9] == '0') return fail(Result::bad_status_line);  // no class; 0 means "none"
   if (line.size() > 12 && line[12] != ' ') return fail(Result::bad_status_line);
-  for (std::size_t i = 12; i < line.size(); ++i) {
-    const auto c = static_cast<unsigned char>(line[i]);
-    if (c == 0 || c == '\r') return fail(Result::bad_status_line);
+  if (line.find('\0', 12) != std::string_view::npos ||
+      line.find('\r', 12) != std::string_view::npos) {
+    return fail(Result::bad_status_line);
   }
   http11_ = line[7] == '1';
   status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
@@ -188,55 +284,90 @@ Http1Parser::Status Http1Parser::on_status_line(const std::string& line) {
   return Status::more;
 }
 
-Http1Parser::Status Http1Parser::on_header_line(const std::string& line) {
+Http1Parser::Status Http1Parser::on_header_line(std::string_view line) {
+  if (line.find('\0') != std::string_view::npos || line.find('\r') != std::string_view::npos) {
+    return fail(Result::bad_header);
+  }
+  if (!line.empty() && is_ows(line.front())) {
+    // obs-fold: the line continues the previous field's value.
+    if (!seen_field_) return fail(Result::bad_header);
+    if (pending_ == 0) return Status::more;  // a field we do not interpret
+    const std::string more(trim(line));      // a copy: `line` points into line_
+    line_.resize(pending_);
+    if (!more.empty()) {
+      line_.push_back(' ');
+      line_.append(more);
+    }
+    pending_ = static_cast<std::uint32_t>(line_.size());
+    return Status::more;
+  }
+  // Not a continuation: the pending field is whole now.
+  if (pending_) {
+    const std::uint32_t whole = pending_;
+    pending_ = 0;
+    if (interpret_field(std::string_view(line_).substr(0, whole)) == Status::error) {
+      return Status::error;
+    }
+    line_.erase(0, whole);
+    line = line_;
+  }
   if (line.empty()) return on_headers_end();
-  if (line.find('\0') != std::string::npos || line.find('\r') != std::string::npos) {
-    return fail(Result::bad_header);
-  }
-  if (line.front() == ' ' || line.front() == '\t') return fail(Result::bad_header);  // obs-fold
+  seen_field_ = true;
   const auto colon = line.find(':');
-  if (colon == std::string::npos || colon == 0) return fail(Result::bad_header);
-  const std::string_view name(line.data(), colon);
-  if (!std::all_of(name.begin(), name.end(),
-                   [](char c) { return is_tchar(static_cast<unsigned char>(c)); })) {
+  if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
     return fail(Result::bad_header);
   }
-  const std::string_view value = trim(std::string_view(line).substr(colon + 1));
+  // Framing fields wait a line, in case an obs-fold continues them.
+  if (framing_field(line.substr(0, colon)) != Framing::none) {
+    pending_ = static_cast<std::uint32_t>(line.size());
+  }
+  return Status::more;
+}
 
-  if (iequals(name, "content-length")) {
-    bool ok = true;
-    for_each_token(value, [&](std::string_view tok) {
-      if (tok.empty() || tok.size() > 18 || !std::all_of(tok.begin(), tok.end(), [](char c) {
-            return std::isdigit(static_cast<unsigned char>(c));
-          })) {
-        ok = false;
-        return;
-      }
-      std::uint64_t n = 0;
-      for (char c : tok) n = n * 10 + static_cast<unsigned>(c - '0');
-      if (has_length_ && n != content_length_) ok = false;
-      has_length_ = true;
-      content_length_ = n;
-    });
-    if (!ok) return fail(Result::bad_content_length);
-  } else if (iequals(name, "transfer-encoding")) {
-    std::string_view last;
-    for_each_token(value, [&](std::string_view tok) {
-      if (!tok.empty()) last = tok;
-    });
-    chunked_ = iequals(last, "chunked");
-    other_coding_ = !chunked_;
-  } else if (iequals(name, "connection")) {
-    for_each_token(value, [&](std::string_view tok) {
-      if (iequals(tok, "close")) conn_close_ = true;
-      if (iequals(tok, "keep-alive")) conn_keep_alive_ = true;
-    });
+Http1Parser::Status Http1Parser::interpret_field(std::string_view line) {
+  const auto colon = line.find(':');
+  const std::string_view value = trim(line.substr(colon + 1));
+  switch (framing_field(line.substr(0, colon))) {
+    case Framing::content_length: {
+      bool ok = true;
+      for_each_token(value, [&](std::string_view tok) {
+        std::uint64_t n = 0;
+        if (!parse_decimal(tok, &n) || (has_length_ && n != content_length_)) {
+          ok = false;
+          return;
+        }
+        has_length_ = true;
+        content_length_ = n;
+      });
+      if (!ok) return fail(Result::bad_content_length);
+      break;
+    }
+    case Framing::transfer_encoding:
+      // Only one coding may be used, chunked, since no TE is sent: any other coding, or
+      // chunked twice, cannot be decoded here.
+      for_each_token(value, [&](std::string_view tok) {
+        if (tok.empty()) return;  // an empty list element is allowed and means nothing
+        if (iequals(tok, "chunked") && !chunked_) {
+          chunked_ = true;
+        } else {
+          bad_coding_ = true;
+        }
+      });
+      break;
+    case Framing::connection:
+      for_each_token(value, [&](std::string_view tok) {
+        if (iequals(tok, "close")) conn_close_ = true;
+        if (iequals(tok, "keep-alive")) conn_keep_alive_ = true;
+      });
+      break;
+    case Framing::none:
+      break;
   }
   return Status::more;
 }
 
 Http1Parser::Status Http1Parser::on_headers_end() {
-  if (status_ < 200) {
+  if (status_ >= 100 && status_ < 200) {
     // 101 would switch protocols, which this client never asks for.
     if (status_ == 101 || ++informational_ > kMaxInformational) {
       return fail(Result::bad_response);
@@ -250,15 +381,12 @@ Http1Parser::Status Http1Parser::on_headers_end() {
     state_ = State::done;
     return Status::done;
   }
-  if (chunked_ || other_coding_) {
+  if (bad_coding_) return fail(Result::unsupported_coding);
+  if (chunked_) {
     // A Transfer-Encoding overrides Content-Length; a message carrying both is a smuggling
-    // attempt or a broken proxy, so the connection is not reused after it.
-    if (has_length_) keep_alive_ = false;
-    if (other_coding_) {
-      keep_alive_ = false;
-      state_ = State::body_close;
-      return Status::more;
-    }
+    // attempt or a broken proxy, and HTTP/1.0 has no transfer codings: either way the
+    // connection is not reused after it.
+    if (has_length_ || !http11_) keep_alive_ = false;
     state_ = State::chunk_size;
     return Status::more;
   }
@@ -276,25 +404,42 @@ Http1Parser::Status Http1Parser::on_headers_end() {
   return Status::more;
 }
 
-Http1Parser::Status Http1Parser::on_chunk_size(const std::string& line) {
+Http1Parser::Status Http1Parser::on_chunk_size(std::string_view line) {
   std::size_t i = 0;
+  while (i < line.size() && line[i] == '0') ++i;  // leading zeros carry nothing
+  const std::size_t first = i;
   std::uint64_t size = 0;
-  while (i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i]))) {
-    if (i >= 15) return fail(Result::bad_chunk);  // keeps the size below 2^60
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(line[i])));
-    size = size * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10);
+  while (i < line.size() && hex_value(static_cast<unsigned char>(line[i])) >= 0) {
+    if (i - first >= 16) return fail(Result::bad_chunk);  // past 64 bits
+    size = size * 16 + static_cast<unsigned>(hex_value(static_cast<unsigned char>(line[i])));
     ++i;
   }
   if (i == 0) return fail(Result::bad_chunk);
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  if (i < line.size() && line[i] != ';') return fail(Result::bad_chunk);
-  if (line.find('\0') != std::string::npos) return fail(Result::bad_chunk);
+  if (!valid_chunk_extensions(line.substr(i))) return fail(Result::bad_chunk);
   if (size == 0) {
     state_ = State::trailer_line;
+    seen_field_ = false;  // a fold cannot start the trailers
   } else {
     remaining_ = size;
     state_ = State::chunk_data;
   }
+  return Status::more;
+}
+
+Http1Parser::Status Http1Parser::on_trailer_line(std::string_view line) {
+  if (line.empty()) {
+    state_ = State::done;
+    return Status::done;
+  }
+  if (line.find('\0') != std::string_view::npos || line.find('\r') != std::string_view::npos) {
+    return fail(Result::bad_chunk);
+  }
+  if (is_ows(line.front())) return seen_field_ ? Status::more : fail(Result::bad_chunk);  // folded
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
+    return fail(Result::bad_chunk);
+  }
+  seen_field_ = true;  // trailers are read and ignored
   return Status::more;
 }
 

@@ -1,15 +1,58 @@
 // Incremental HTTP/1.1 response parser.
 //
 // Bytes may arrive split anywhere (one at a time included); the parser keeps only the
-// unfinished line, so an idle connection costs no buffer. Body bytes are handed on as they
-// arrive, de-chunked. Every way a response can be malformed ends in one precise Result.
-// Lenient where curl is (bare LF line ends), strict where leniency enables smuggling
-// (conflicting Content-Length, obs-fold, NUL bytes).
+// unfinished line (and, while a framing field may still be folded, that field), so an idle
+// connection costs no buffer. Body bytes are handed on as they arrive, de-chunked. Every way
+// a response can be malformed ends in one precise Result.
+//
+// Policies, as RFC 9110/9112 ask of a client (tested shape by shape in
+// engine/tests/http1_parser_test.cc, and end to end in tests/parser_policies_test.cc):
+//
+// | input                                         | verdict                                  | why
+// |
+// |-----------------------------------------------|------------------------------------------|-----|
+// | status line HTTP/1.0 or 1.1, any 3 digits     | that status                              | 9112
+// §4 | | status 100-199 (not 101)                      | interim: skipped, the final one follows  |
+// 9110 §15.2 | | status 101                                    | bad_response: we never ask to
+// switch     | 9110 §15.2.2 | | status 600-999                                | final, framed as
+// usual, counted as 5xx   | 9110 §15: invalid codes are processed as 5xx (curl and llhttp report
+// them) | | status 000-099                                | bad_status_line | no class at all, and
+// status 0 means "none" in a Done: kept strict | | other versions, 2 or 4 digits, junk after it  |
+// bad_status_line                          | 9112 §4 | | NUL or CR in the status line |
+// bad_status_line                          | 9110 §5.5 | | empty lines after a 1xx, before the next
+// one  | skipped                                  | an empty line cannot start a status line: no
+// ambiguity (llhttp does too) | | obs-fold (SP/HTAB-led line inside a header)   | unfolded into the
+// field, with SP         | 9112 §5.2: a user agent MUST replace obs-fold with SP (curl does) | |
+// SP/HTAB-led line right after the status line  | bad_header                               | 9112
+// §2.2: reject or ignore; we reject | | NUL or bare CR in a field line                | bad_header
+// | 9110 §5.5: reject or replace; we reject | | other CTLs (0x01-0x1f but HTAB, 0x7f) in a    |
+// kept in fields we do not interpret; make | 9110 §5.5 allows retaining them; a framing value with
+// one is simply invalid | |   field value                                 |
+// Content-Length/Transfer-Encoding invalid |  | | name not a token, space before the colon      |
+// bad_header                               | 9112 §5.1: MUST reject | | Content-Length: digits
+// (leading zeros fine),  | that length; a value past 2^64-1,        | 9110 §8.6, 9112 §6.3 (5) | |
+// or a list of equal values                   |   unequal values or other bytes: bad_content_length
+// |  | | Transfer-Encoding: exactly "chunked"          | chunked (overrides Content-Length, and   |
+// 9112 §6.1, §6.3 (3) | |   (with a Content-Length too)                 |   the connection is not
+// reused)          |  | | any other transfer coding ("gzip", "chunked,  | unsupported_coding at
+// once, connection   | we send no TE, so only chunked may be used (9112 §7.4); the bytes could not
+// be decoded | |   gzip", "chunked, chunked", "identity")      |   closed (curl: "unrecognized
+// transfer encoding") |  | | Transfer-Encoding in an HTTP/1.0 response     | decoded, connection
+// closed after it      | 9112 §6.1: framing faulty, close after | | chunk size: hex, any leading
+// zeros            | that size if it fits 64 bits, else bad_chunk | 9112 §7.1 | | chunk extensions
+// ;name[=token|"quoted"]       | ignored; malformed (unbalanced quote,    | 9112 §7.1.1 | | |   bad
+// name) bad_chunk                    |  | | trailer fields                                | read
+// and ignored; a line without a colon | 9112 §7.1.2 | | |   or with NUL bad_chunk |  | | bare LF
+// line ends                             | accepted                                 | 9112 §2.2
+// allows it (curl does) | | a 204 or 304, or any response to HEAD         | no body, whatever the
+// headers say        | 9110 §6.4.1 | | no length, no chunked                         | body until
+// close; connection not reused  | 9112 §6.3 (8) |
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "msb/result.h"
 
@@ -59,30 +102,37 @@ class Http1Parser {
 
   bool is_line_state() const;
   Status fail(Result r);
-  Status on_line(const std::string& line);
-  Status on_status_line(const std::string& line);
-  Status on_header_line(const std::string& line);
+  Status on_line(std::string_view line);
+  Status on_status_line(std::string_view line);
+  Status on_header_line(std::string_view line);
+  Status interpret_field(std::string_view line);  // a whole (unfolded) framing field
   Status on_headers_end();
-  Status on_chunk_size(const std::string& line);
+  Status on_chunk_size(std::string_view line);
+  Status on_trailer_line(std::string_view line);
   void begin_response();
 
   State state_ = State::status_line;
   Result error_ = Result::ok;
   bool head_request_ = false;
   bool http11_ = true;
-  bool chunked_ = false;
-  bool other_coding_ = false;  // a Transfer-Encoding whose last coding is not chunked
+  bool chunked_ = false;  // Transfer-Encoding: chunked (once)
   bool has_length_ = false;
+  bool bad_coding_ = false;  // a transfer coding other than a single, final chunked
   bool conn_close_ = false;
   bool conn_keep_alive_ = false;
   bool keep_alive_ = false;
+  bool seen_field_ = false;  // a field line came since the status line (obs-fold may follow)
   int status_ = 0;
   int informational_ = 0;
   std::uint64_t content_length_ = 0;
   std::uint64_t remaining_ = 0;  // body or chunk bytes still to come
   std::uint64_t header_bytes_ = 0;
   std::uint64_t body_bytes_ = 0;
-  std::string line_;  // the unfinished line
+  // The unfinished line. While a framing field (Content-Length, Transfer-Encoding,
+  // Connection) may still be continued by an obs-fold, its whole line stays at the front,
+  // pending_ bytes long, and the next line is read after it.
+  std::string line_;
+  std::uint32_t pending_ = 0;
 };
 
 }  // namespace msb::detail
