@@ -43,6 +43,18 @@ TEST_P(FdExhaustion, TransfersWithoutASocketFailClearlyOthersComplete) {
   const std::string url = srv.endpoints()[0].url("/trickle/4/50/1");
   std::size_t ended_ok = 0, ended_emfile = 0;
   {
+    // One transfer first, with descriptors to spare: UBSan checks a virtual call's dynamic
+    // type through a pipe() the first time it meets the type, which at EMFILE fails and is
+    // then reported as an invalid vptr. Not counted below.
+    TransferSpec warm;
+    warm.url = srv.endpoints()[0].url("/bytes/1");
+    ASSERT_TRUE(driver.multi().add(warm));
+    ASSERT_TRUE(driver.run(std::chrono::seconds(10)));
+    ASSERT_EQ(driver.done.size(), 1u);
+    ASSERT_EQ(driver.done[0].result, Result::ok);
+    driver.done.clear();
+  }
+  {
     // Room for about 10 more descriptors: 30 transfers cannot all have one.
     LowFdLimit limit(limit_leaving(10));
     for (int i = 0; i < 30; ++i) {

@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     msb::Multi multi(opt);
     msb::TransferSpec spec;
     spec.url = "http://127.0.0.1:1/";
-    spec.method = head ? msb::Method::head : msb::Method::get;
+    spec.method = head ? "HEAD" : "GET";
     if (!multi.add(spec)) std::abort();
     multi.socket_action(msb::kSocketTimeout, 0);
     if (fd < 0 || sys.peer < 0) std::abort();

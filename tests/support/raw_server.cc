@@ -46,6 +46,11 @@ RawServer::~RawServer() {
   ::close(wake_);
 }
 
+std::vector<RawServer::Received> RawServer::received() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return received_;
+}
+
 std::string RawServer::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
 }
@@ -55,18 +60,37 @@ void RawServer::serve() {
     pollfd p[2] = {{listener_, POLLIN, 0}, {wake_, POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) continue;
     if (p[1].revents) return;
-    const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof peer;
+    const int fd =
+        ::accept4(listener_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
     if (fd < 0) continue;
     ++accepted_;
-    // Read the request head, waiting at most 5 s in all.
+    // Read the request head and a Content-Length body, waiting at most 5 s for each read.
     std::string req;
-    char buf[2048];
-    while (req.find("\r\n\r\n") == std::string::npos) {
+    char buf[65536];
+    auto read_more = [&] {
       pollfd r{fd, POLLIN, 0};
-      if (::poll(&r, 1, 5000) <= 0) break;
+      if (::poll(&r, 1, 5000) <= 0) return false;
       const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
+      if (n <= 0) return false;
       req.append(buf, static_cast<std::size_t>(n));
+      return true;
+    };
+    while (req.find("\r\n\r\n") == std::string::npos && read_more()) {
+    }
+    const auto head_end = req.find("\r\n\r\n");
+    const auto cl = req.find("\r\nContent-Length: ");
+    if (head_end != std::string::npos && cl != std::string::npos && cl < head_end) {
+      const std::size_t want = head_end + 4 + std::stoul(req.substr(cl + 18));
+      while (req.size() < want && read_more()) {
+      }
+    }
+    {
+      char ip[INET_ADDRSTRLEN] = {};
+      inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
+      std::lock_guard<std::mutex> lock(mutex_);
+      received_.push_back({req, ip});
     }
     const auto sp1 = req.find(' ');
     const auto sp2 = req.find(' ', sp1 + 1);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,14 @@ class RawServer {
   std::string url(const std::string& path) const;
   int accepted() const { return accepted_.load(); }
 
+  // Every request read so far, whole (head and Content-Length body), with the client's
+  // address, in arrival order.
+  struct Received {
+    std::string request;
+    std::string peer;
+  };
+  std::vector<Received> received() const;
+
  private:
   void serve();
   std::function<RawReply(const std::string&)> reply_;
@@ -34,6 +43,8 @@ class RawServer {
   int wake_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<int> accepted_{0};
+  mutable std::mutex mutex_;
+  std::vector<Received> received_;
   std::vector<int> held_;
   std::thread thread_;
 };

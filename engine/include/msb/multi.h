@@ -43,10 +43,13 @@ namespace msb {
 // FD_SETSIZE): the transfers waiting on it then end with Result::watch_failed.
 using SocketCallback = std::function<int(int fd, int what, void* socketp)>;
 using TimerCallback = std::function<void(long timeout_ms)>;
+// Told of every response as it completes (see transfer.h); must not throw.
+using ResponseCallback = std::function<void(const Response& response)>;
 
 struct MultiOptions {
   SocketCallback socket_fn;
   TimerCallback timer_fn;
+  ResponseCallback response_fn;  // optional
   SockIndexKind sockindex = SockIndexKind::resizable;
   unsigned sockindex_buckets = 911;  // chained only
   TimerKind timers = TimerKind::splay;

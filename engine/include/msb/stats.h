@@ -89,6 +89,7 @@ struct MultiStats {
   std::uint64_t transfers_added = 0;
   std::uint64_t transfers_done = 0;
   std::uint64_t transfers_removed = 0;
+  std::uint64_t responses = 0;
   ResultCounts by_result{};
   std::uint64_t connections_opened = 0;
   std::uint64_t connections_reused = 0;
@@ -125,6 +126,8 @@ inline const FieldTable<MultiStats>& multi_fields() {
        "transfers ended with any result (the sum of by_result)"},
       {"counts/transfers_removed", &M::transfers_removed, Rule::total, "count",
        "transfers abandoned by remove() before they ended"},
+      {"counts/responses", &M::responses, Rule::total, "count",
+       "complete responses (every response of a request loop)"},
       {"counts/by_result", &M::by_result, Rule::total, "count", "transfers ended, by result code"},
       {"counts/connections_opened", &M::connections_opened, Rule::total, "count",
        "sockets connect()ed"},

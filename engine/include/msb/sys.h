@@ -24,6 +24,7 @@ class SysCalls {
   virtual ~SysCalls() = default;
   virtual SysResult socket(int domain, int type, int protocol);
   virtual SysResult connect(int fd, const sockaddr* addr, socklen_t len);
+  virtual SysResult bind(int fd, const sockaddr* addr, socklen_t len);
   virtual SysResult send(int fd, const void* buf, size_t len, int flags);
   virtual SysResult recv(int fd, void* buf, size_t len, int flags);
   virtual SysResult close(int fd);

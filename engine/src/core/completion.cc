@@ -15,11 +15,16 @@ Done done_record(const detail::Transfer& t, Result result, int os_error, std::in
   d.expired = result == Result::timed_out ? t.expired : Expired::none;
   d.os_error = os_error;
   d.http_status = t.parser.status();
-  d.body_bytes = t.parser.body_bytes();
-  d.header_bytes = t.parser.header_bytes();
+  d.responses = t.answered;
+  // Completed responses are in the totals; a response cut short adds what it delivered.
+  const bool partial = !t.parser.complete();
+  d.body_bytes = t.body_total + (partial ? t.parser.body_bytes() : 0);
+  d.header_bytes = t.header_total + (partial ? t.parser.header_bytes() : 0);
   d.reused_connection = t.reused;
   d.timings = t.timings;
   d.timings.total_us = t.start_ns ? (now - t.start_ns) / 1000 : 0;
+  d.start_ns = t.start_ns;
+  d.end_ns = now;
   d.user = t.user;
   return d;
 }
@@ -61,6 +66,7 @@ std::optional<Done> Multi::Impl::info_read() {
     if (!undelivered_head_) undelivered_tail_ = nullptr;
     Done d = done_record(*t, t->result, t->os_error, now_);
     d.timings.total_us = t->timings.total_us;  // as it was when the transfer finished
+    d.end_ns = d.start_ns + d.timings.total_us * 1000;
     free_slot(*t);
     return d;
   }

@@ -80,6 +80,10 @@ void Multi::Impl::on_expired(Transfer& t) {
     t.window_received = t.received;
     t.deadline[kExpireLowSpeed] = now_ + std::int64_t{t.low_speed_time_ms} * kNsPerMs;
   }
+  if (t.deadline[detail::kExpireThink] <= now_) {
+    t.deadline[detail::kExpireThink] = kNever;
+    if (t.state == State::thinking) return end_thinking(t);
+  }
   if (t.deadline[kExpireStart] <= now_) {
     t.deadline[kExpireStart] = kNever;
     start(t);  // may finish t: touch nothing after it

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/multi_impl.h"
+#include "http1/request.h"
+#include "http1/syntax.h"
 
 namespace msb {
 
@@ -119,17 +121,34 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
     out.detail = std::move(parsed.detail);
     return out;
   }
+  const auto refuse = [&out](std::string why) {
+    out.error = Result::bad_option;
+    out.detail = std::move(why);
+    return out;
+  };
   std::string extra;
+  bool has_host = false, has_length = false;
   for (const auto& h : spec.headers) {
     if (h.find_first_of("\r\n") != std::string::npos || h.find(':') == std::string::npos) {
-      out.error = Result::bad_option;
-      out.detail = "request header '" + h.substr(0, 100) +
-                   "' must be one 'Name: value' line without CR or LF";
-      return out;
+      return refuse("request header '" + h.substr(0, 100) +
+                    "' must be one 'Name: value' line without CR or LF");
     }
+    has_host = has_host || detail::header_is(h, "host");
+    has_length = has_length || detail::header_is(h, "content-length") ||
+                 detail::header_is(h, "transfer-encoding");
     extra += h;
     extra += "\r\n";
   }
+  if (spec.method.empty() || !detail::is_token(spec.method)) {
+    return refuse("method '" + spec.method.substr(0, 100) + "' is not an HTTP token");
+  }
+  if (spec.pipeline == 0) return refuse("pipeline must be at least 1");
+  if (!spec.source_address.empty() && !detail::parse_ip(spec.source_address, 0)) {
+    return refuse("source address '" + spec.source_address + "' is not an IP address");
+  }
+  const bool plain = (spec.method == "GET" || spec.method == "HEAD") && !spec.body &&
+                     spec.source_address.empty() && spec.requests == 1 && spec.pipeline == 1 &&
+                     spec.think_time_ms == 0 && spec.reuse_connection && !has_host && !has_length;
 
   auto t = std::make_unique<Transfer>();
   std::uint32_t slot;
@@ -145,7 +164,20 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
   // the low bits makes remove(id) a direct index.
   t->id = (++serial_ << 32) | slot;
   t->slot = slot;
-  t->method = spec.method;
+  t->head = spec.method == "HEAD";
+  if (!plain) {
+    auto plan = std::make_unique<detail::RequestPlan>();
+    if (spec.method != "GET") plan->method = spec.method;
+    plan->body = std::move(spec.body);
+    plan->source_address = std::move(spec.source_address);
+    plan->requests = spec.requests;
+    plan->pipeline = spec.pipeline;
+    plan->think_time_ms = spec.think_time_ms;
+    plan->reuse_connection = spec.reuse_connection;
+    plan->has_host = has_host;
+    plan->has_length = has_length;
+    t->plan = std::move(plan);
+  }
   t->url = std::move(parsed.url);
   t->extra_headers = std::move(extra);
   t->sink = std::move(spec.sink);

@@ -5,12 +5,13 @@
 //                        closing or caching connections
 //   deadlines.cc         per-transfer deadlines in the timer queue, the timer callback
 //   transfer_machine.cc  the state machine: set_state() and what entering each state does,
-//                        and the steps that move a transfer on (connect, send, receive)
+//                        and the way to an open connection (resolve, connect)
+//   exchange.cc          the exchange on it: send, receive, a loop's next request
 //   completion.cc        ending a transfer (finish) and handing its record out (info_read)
 //   dns/multi_dns.cc     names: c-ares' sockets and deadline in the same index and queue
 //
 // Following one transfer from add() to info_read() reads multi.cc, deadlines.cc (it starts
-// on the first timeout), transfer_machine.cc, completion.cc: in that order.
+// on the first timeout), transfer_machine.cc, exchange.cc, completion.cc: in that order.
 #pragma once
 
 #include <deque>
@@ -74,6 +75,7 @@ class Multi::Impl : private detail::Resolver::Host {
   void enter_connecting(Transfer& t);
   void enter_sending(Transfer& t);
   void enter_receiving(Transfer& t);
+  void enter_thinking(Transfer& t);
   void enter_done(Transfer& t);
   // Advances `t` after `events` on its socket (0: unknown, probe without waiting).
   // `fd` is the socket the events came on, or -1 when stepping without one (perform()).
@@ -90,6 +92,12 @@ class Multi::Impl : private detail::Resolver::Host {
   // not have to fetch the (cold) Connection before it can call recv().
   void receive(Transfer& t, int fd);
   bool retry_on_fresh_connection(Transfer& t);
+
+  // --- the exchange on an open connection (exchange.cc; enter_sending/receiving/thinking,
+  // send_request and receive above are there too)
+  bool response_complete(Transfer& t, std::size_t left);
+  void next_batch(Transfer& t);
+  void end_thinking(Transfer& t);
 
   // --- completion (completion.cc)
   void finish(Transfer& t, Result result, int os_error = 0);

@@ -18,6 +18,9 @@ SysResult SysCalls::socket(int domain, int type, int protocol) {
 SysResult SysCalls::connect(int fd, const sockaddr* addr, socklen_t len) {
   return result(::connect(fd, addr, len));
 }
+SysResult SysCalls::bind(int fd, const sockaddr* addr, socklen_t len) {
+  return result(::bind(fd, addr, len));
+}
 SysResult SysCalls::send(int fd, const void* buf, size_t len, int flags) {
   return result(::send(fd, buf, len, flags));
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/address.h"
 #include "core/clock.h"
 #include "http1/http1_parser.h"
 #include "http1/url.h"
@@ -34,8 +35,16 @@ struct Connection {
 
 // The states, in the order a transfer passes them. set_state() is the only way between
 // them, and what entering each requires is done there (see transfer_machine.cc).
-enum class TransferState : std::uint8_t { init, resolving, connecting, sending, receiving, done };
-inline constexpr int kTransferStates = 6;
+enum class TransferState : std::uint8_t {
+  init,
+  resolving,
+  connecting,
+  sending,
+  receiving,
+  thinking,  // a loop between a response and its next request
+  done
+};
+inline constexpr int kTransferStates = 7;
 const char* state_name(TransferState s);
 
 // A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.
@@ -44,12 +53,31 @@ enum ExpireId : std::uint8_t {
   kExpireConnect,
   kExpireTotal,
   kExpireLowSpeed,
+  kExpireThink,
   kExpireCount
 };
 
-struct ResolvedAddress {
-  sockaddr_storage addr;
-  socklen_t len;
+// What a transfer asks beyond one GET or HEAD with the default headers: another method, a
+// body, a source address, a request loop. Allocated only for such transfers, so that the
+// many idle ones a benchmark holds stay small.
+struct RequestPlan {
+  std::string method;  // as given; "" for GET
+  // A body too large to be copied into the request text (see enter_sending), sent after it.
+  std::shared_ptr<const std::string> body;
+  std::string source_address;
+  std::uint32_t requests = 1;  // 0: until removed
+  std::uint32_t pipeline = 1;
+  std::uint32_t think_time_ms = 0;
+  bool reuse_connection = true;
+  bool has_host = false;    // the extra headers carry a Host
+  bool has_length = false;  // ... a Content-Length or Transfer-Encoding
+
+  // Progress of the loop.
+  std::uint32_t batch = 1;         // requests in the batch being sent or read
+  std::uint32_t batch_done = 0;    // its responses complete
+  std::uint32_t conn_batches = 0;  // batches completed on the current connection
+  std::size_t unit = 0;            // bytes of one request (text and body)
+  bool body_merged = false;        // the body is copied into the request text
 };
 
 // Field order matters: the fields every event on an established connection touches come
@@ -61,7 +89,7 @@ struct Transfer {
   TransferId id = 0;
   std::uint32_t slot = 0;
   TransferState state = TransferState::init;
-  Method method = Method::get;
+  bool head = false;         // a HEAD request: its response has no body
   bool reused = false;       // the current connection came from the cache
   bool retried = false;      // already re-sent once after a cached connection turned out dead
   bool out_of_step = false;  // bytes followed the response: the connection is not reused
@@ -73,6 +101,7 @@ struct Transfer {
   std::uint64_t received = 0;  // raw bytes read from the socket
   Http1Parser parser;
   Timings timings;
+  std::int64_t first_byte_ns = 0;  // of the response being read
   DataSink sink;
 
   // Cold: set up, deadlines, teardown.
@@ -90,10 +119,17 @@ struct Transfer {
   std::uint32_t low_speed_limit = 0;
   std::uint32_t low_speed_time_ms = 0;
 
+  std::unique_ptr<RequestPlan> plan;  // null: one GET/HEAD, default headers, no body
+  std::uint32_t answered = 0;         // responses complete
+  std::uint64_t body_total = 0;       // over all responses
+  std::uint64_t header_total = 0;
+  std::int64_t sent_ns = 0;     // the request (batch) began to go out
+  bool new_connection = false;  // the current connection was opened for this request
+
   std::vector<ResolvedAddress> addresses;  // candidates while connecting
   std::size_t next_address = 0;
-  std::string request;  // while sending
-  std::size_t request_sent = 0;
+  std::string request;           // while sending (a loop keeps it for the next batch)
+  std::size_t request_sent = 0;  // bytes of the batch sent (text and body)
   // While resolving: the Multi's list of transfers waiting for a name (intrusive, so that
   // joining and leaving it is O(1) and allocates nothing, whatever the storm).
   Transfer* resolving_prev = nullptr;

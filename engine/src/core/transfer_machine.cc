@@ -1,15 +1,21 @@
 // The per-transfer state machine:
 //
 //   init -> [resolving] -> connecting -> sending -> receiving -> done
-//                 \______________\___________\__________\________/  (any failure)
+//                              ^             ^  \______/  |
+//                              |             +- thinking <-+   (a loop's next request)
+//                              +--------------------------+    (the server closed: reconnect)
+//   (any failure goes to done)
 //
 // Every state change goes through set_state(), and what entering a state requires is done
 // there and nowhere else (as curl's mstate() with its init table): entering `connecting`
-// watches the socket for writable, `sending` builds the request, `receiving` watches for
-// readable, and leaving `resolving` leaves the resolver's list. step() is entered from
-// socket_action() with the socket's events, or from perform() with events == 0 ("don't know,
-// try"): non-blocking calls then find out, which is what made the old perform() loop O(n)
-// in system calls.
+// watches the socket for writable, `sending` prepares the request (batch), `receiving`
+// watches for readable, `thinking` waits for the think time, and leaving `resolving` leaves
+// the resolver's list. This file has the states and the way to an open connection; the
+// exchange on it (send, receive, a loop's next request) is in exchange.cc.
+//
+// step() is entered from socket_action() with the socket's events, or from perform() with
+// events == 0 ("don't know, try"): non-blocking calls then find out, which is what made the
+// old perform() loop O(n) in system calls.
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 
@@ -17,7 +23,6 @@
 #include <cstdio>
 
 #include "core/multi_impl.h"
-#include "http1/request.h"
 #include "transport/transport.h"
 
 namespace msb {
@@ -50,6 +55,8 @@ const char* state_name(TransferState s) {
       return "sending";
     case TransferState::receiving:
       return "receiving";
+    case TransferState::thinking:
+      return "thinking";
     case TransferState::done:
       return "done";
   }
@@ -61,21 +68,9 @@ namespace {
 
 // Appends an IPv4/IPv6 literal's address; false if `host` is not a literal.
 bool literal_address(const detail::Url& url, std::vector<detail::ResolvedAddress>& out) {
-  detail::ResolvedAddress a{};
-  if (!url.ipv6_literal) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&a.addr);
-    if (inet_pton(AF_INET, url.host.c_str(), &sin->sin_addr) != 1) return false;
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(url.port);
-    a.len = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
-    if (inet_pton(AF_INET6, url.host.c_str(), &sin6->sin6_addr) != 1) return false;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(url.port);
-    a.len = sizeof(sockaddr_in6);
-  }
-  out.push_back(a);
+  const auto a = detail::parse_ip(url.host, url.port);
+  if (!a || (a->addr.ss_family == AF_INET6) != url.ipv6_literal) return false;
+  out.push_back(*a);
   return true;
 }
 
@@ -84,11 +79,6 @@ std::string origin_of(const detail::Url& url) {
   o.push_back(':');
   o.append(std::to_string(url.port));
   return o;
-}
-
-void body_to_sink(void* ctx, const char* data, std::size_t len) {
-  auto* t = static_cast<detail::Transfer*>(ctx);
-  if (t->sink) t->sink(t->id, data, len);
 }
 
 }  // namespace
@@ -109,6 +99,7 @@ void Multi::Impl::set_state(Transfer& t, State s) {
       &Impl::enter_connecting,  // connecting
       &Impl::enter_sending,     // sending
       &Impl::enter_receiving,   // receiving
+      &Impl::enter_thinking,    // thinking
       &Impl::enter_done,        // done
   };
   if (auto enter = kOnEnter[static_cast<int>(s)]) (this->*enter)(t);
@@ -124,25 +115,11 @@ void Multi::Impl::enter_connecting(Transfer& t) {
   watch(t, kPollOut);
 }
 
-// The connection is ready for HTTP: the request is built and the parser made ready for
-// the response. send_request() follows.
-void Multi::Impl::enter_sending(Transfer& t) {
-  detail::build_request(t.request, t.method, t.url, t.extra_headers);
-  t.request_sent = 0;
-  t.parser.reset(t.method == Method::head);
-}
-
-// The request is out: its text is freed (idle connections must stay small), and the
-// response is waited for.
-void Multi::Impl::enter_receiving(Transfer& t) {
-  std::string().swap(t.request);
-  watch(t, kPollIn);
-}
-
 // Ended: the connection goes back to the cache if the exchange left it clean, else it is
 // closed. t.result is already set (finish()).
 void Multi::Impl::enter_done(Transfer& t) {
-  const bool reusable = t.result == Result::ok && t.parser.keep_alive() && !t.out_of_step;
+  const bool reusable = t.result == Result::ok && t.parser.keep_alive() && !t.out_of_step &&
+                        (!t.plan || t.plan->reuse_connection);
   if (reusable) {
     cache_or_close(t);
   } else {
@@ -165,6 +142,7 @@ void Multi::Impl::step(Transfer& t, int fd, int events) {
       break;
     case State::init:
     case State::resolving:  // woken by the resolver, not by a socket of its own
+    case State::thinking:   // woken by its deadline
     case State::done:
       break;
   }
@@ -197,6 +175,7 @@ void Multi::Impl::start(Transfer& t) {
       t.conn = std::move(conn);
       t.io = t.conn->transport;
       t.reused = true;
+      t.new_connection = false;
       ++stats_.connections_reused;
       t.timings.resolve_us = t.timings.connect_us = since_start_us(t);
       clear_expire(t, kExpireConnect);
@@ -238,8 +217,24 @@ void Multi::Impl::connect_next(Transfer& t) {
     conn->fd = fd;
     t.conn = std::move(conn);
     t.io = t.conn->transport;
+    t.new_connection = true;
     const int one = 1;
     sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (t.plan && !t.plan->source_address.empty()) {
+      // The address without a port: the port is still picked at connect(), per destination,
+      // so one source address is not limited to the ~28k ports a bind() would reserve.
+      const auto local = detail::parse_ip(t.plan->source_address, 0);
+      sys_.setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      const SysResult b =
+          local && local->addr.ss_family == a.addr.ss_family
+              ? sys_.bind(fd, reinterpret_cast<const sockaddr*>(&local->addr), local->len)
+              : SysResult{-1, EAFNOSUPPORT};
+      if (b.failed()) {
+        last_error = b.err;
+        close_connection(t);
+        continue;
+      }
+    }
     if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
       const std::uint32_t range =
           (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
@@ -281,66 +276,6 @@ void Multi::Impl::on_connected(Transfer& t) {
   if (t.timings.connect_us < 0) t.timings.connect_us = since_start_us(t);
   set_state(t, State::sending);
   send_request(t);
-}
-
-void Multi::Impl::send_request(Transfer& t) {
-  while (t.request_sent < t.request.size()) {
-    const IoResult r = t.io->send(*t.conn, t.conn->fd, t.request.data() + t.request_sent,
-                                  t.request.size() - t.request_sent);
-    if (r.status == IoResult::again) return watch(t, r.want);
-    if (r.status != IoResult::done) {
-      if (retry_on_fresh_connection(t)) return;
-      return finish(t, r.code != Result::ok ? r.code : Result::send_error, r.err);
-    }
-    t.request_sent += r.n;
-  }
-  set_state(t, State::receiving);
-}
-
-void Multi::Impl::receive(Transfer& t, int fd) {
-  // One recv per call unless it filled the buffer: with level-triggered readiness a socket
-  // with more to read is reported again, and a trickling socket costs one syscall, not two.
-  for (int round = 0; round < 4; ++round) {
-    const IoResult r = t.io->recv(*t.conn, fd, recv_buffer_.data(), recv_buffer_.size());
-    if (r.status == IoResult::again) {
-      // A transport that must write to read on (TLS) says so; plain TCP always wants in.
-      if (r.want != kPollIn) watch(t, r.want);
-      return;
-    }
-    if (r.status == IoResult::error) {
-      if (retry_on_fresh_connection(t)) return;
-      return finish(t, r.code != Result::ok ? r.code : Result::recv_error, r.err);
-    }
-    if (r.status == IoResult::eof) {
-      if (retry_on_fresh_connection(t)) return;
-      if (t.parser.eof() == detail::Http1Parser::Status::done) return finish(t, Result::ok);
-      return finish(t, t.parser.error());
-    }
-    if (t.timings.first_byte_us < 0) t.timings.first_byte_us = since_start_us(t);
-    t.received += r.n;
-    std::size_t used = 0;
-    const auto st =
-        t.parser.feed(recv_buffer_.data(), r.n, &used, detail::BodySink{&body_to_sink, &t});
-    if (st == detail::Http1Parser::Status::error) return finish(t, t.parser.error());
-    if (st == detail::Http1Parser::Status::done) {
-      // Bytes beyond the response mean the server is out of step: don't reuse the socket.
-      if (used < r.n) t.out_of_step = true;
-      return finish(t, Result::ok);
-    }
-    if (r.n < recv_buffer_.size()) return;
-  }
-}
-
-// A cached connection can die between the liveness check and the request (the server's
-// keep-alive timeout). Like curl, re-send once on a fresh connection if nothing came back.
-bool Multi::Impl::retry_on_fresh_connection(Transfer& t) {
-  if (!t.reused || t.retried || t.parser.started()) return false;
-  t.retried = true;
-  t.reused = false;
-  close_connection(t);
-  t.timings.connect_us = -1;
-  resolve_and_connect(t);
-  return true;
 }
 
 }  // namespace msb

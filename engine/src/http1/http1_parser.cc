@@ -1,5 +1,7 @@
 #include "http1/http1_parser.h"
 
+#include "http1/syntax.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -7,34 +9,8 @@ namespace msb::detail {
 
 namespace {
 
-// ASCII only, on purpose: HTTP's syntax is ASCII, and <cctype> depends on the locale and
-// costs a call per byte.
-constexpr bool is_digit(unsigned char c) {
-  return c >= '0' && c <= '9';
-}
-constexpr bool is_alpha(unsigned char c) {
-  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-constexpr unsigned char lower(unsigned char c) {
-  return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
-}
 constexpr int hex_value(unsigned char c) {
   return is_digit(c) ? c - '0' : (lower(c) >= 'a' && lower(c) <= 'f') ? lower(c) - 'a' + 10 : -1;
-}
-
-bool is_tchar(unsigned char c) {
-  return is_digit(c) || is_alpha(c) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(),
-                                   [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
-         });
 }
 
 bool is_ows(char c) {
@@ -74,16 +50,17 @@ bool parse_decimal(std::string_view s, std::uint64_t* out) {
 }
 
 // The fields whose values frame the message or decide reuse.
-enum class Framing { none, content_length, transfer_encoding, connection };
+enum class Framing : std::uint8_t { none, content_length, transfer_encoding, connection };
 
+// `name` must be a token (see token_is).
 Framing framing_field(std::string_view name) {
   switch (name.size()) {
     case 10:
-      return iequals(name, "connection") ? Framing::connection : Framing::none;
+      return token_is(name, "connection") ? Framing::connection : Framing::none;
     case 14:
-      return iequals(name, "content-length") ? Framing::content_length : Framing::none;
+      return token_is(name, "content-length") ? Framing::content_length : Framing::none;
     case 17:
-      return iequals(name, "transfer-encoding") ? Framing::transfer_encoding : Framing::none;
+      return token_is(name, "transfer-encoding") ? Framing::transfer_encoding : Framing::none;
     default:
       return Framing::none;
   }
@@ -318,8 +295,10 @@ Http1Parser::Status Http1Parser::on_header_line(std::string_view line) {
     return fail(Result::bad_header);
   }
   // Framing fields wait a line, in case an obs-fold continues them.
-  if (framing_field(line.substr(0, colon)) != Framing::none) {
+  const Framing framing = framing_field(line.substr(0, colon));
+  if (framing != Framing::none) {
     pending_ = static_cast<std::uint32_t>(line.size());
+    pending_framing_ = static_cast<std::uint8_t>(framing);
   }
   return Status::more;
 }
@@ -327,7 +306,7 @@ Http1Parser::Status Http1Parser::on_header_line(std::string_view line) {
 Http1Parser::Status Http1Parser::interpret_field(std::string_view line) {
   const auto colon = line.find(':');
   const std::string_view value = trim(line.substr(colon + 1));
-  switch (framing_field(line.substr(0, colon))) {
+  switch (static_cast<Framing>(pending_framing_)) {
     case Framing::content_length: {
       bool ok = true;
       for_each_token(value, [&](std::string_view tok) {

@@ -82,6 +82,7 @@ class Http1Parser {
   int status() const { return status_; }
   bool keep_alive() const { return keep_alive_; }
   bool started() const { return header_bytes_ > 0; }
+  bool complete() const { return state_ == State::done; }
   bool in_body() const;
   std::uint64_t header_bytes() const { return header_bytes_; }
   std::uint64_t body_bytes() const { return body_bytes_; }
@@ -133,6 +134,7 @@ class Http1Parser {
   // pending_ bytes long, and the next line is read after it.
   std::string line_;
   std::uint32_t pending_ = 0;
+  std::uint8_t pending_framing_ = 0;  // which framing field is pending
 };
 
 }  // namespace msb::detail

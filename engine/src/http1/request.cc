@@ -2,27 +2,57 @@
 
 #include <charconv>
 
+#include "http1/syntax.h"
+
 namespace msb::detail {
 
-void build_request(std::string& out, Method method, const Url& url,
-                   const std::string& extra_headers) {
-  out.clear();
-  out.reserve(96 + url.target.size() + url.host.size() + extra_headers.size());
+namespace {
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+}  // namespace
+
+bool header_is(std::string_view line, std::string_view want) {
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view name = line.substr(0, colon);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  return iequals(name, want);
+}
+
+bool method_expects_content(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+void append_request_head(std::string& out, const RequestHead& h) {
+  const Url& url = *h.url;
+  out.reserve(out.size() + 112 + url.target.size() + url.host.size() + h.extra_headers.size());
   // append() throughout: GCC 12's -Wrestrict misfires on `"literal" + std::string` chains.
-  out.append(method == Method::head ? "HEAD " : "GET ");
+  out.append(h.method.empty() ? std::string_view("GET") : h.method);
+  out.push_back(' ');
   out.append(url.target);
-  out.append(" HTTP/1.1\r\nHost: ");
-  if (url.ipv6_literal) out.push_back('[');
-  out.append(url.host);
-  if (url.ipv6_literal) out.push_back(']');
-  if (url.port != 80) {
-    char port[8];
-    const auto end = std::to_chars(port, port + sizeof port, url.port).ptr;
-    out.push_back(':');
-    out.append(port, end);
+  out.append(" HTTP/1.1\r\n");
+  if (!h.has_host) {
+    out.append("Host: ");
+    if (url.ipv6_literal) out.push_back('[');
+    out.append(url.host);
+    if (url.ipv6_literal) out.push_back(']');
+    if (url.port != 80) {
+      out.push_back(':');
+      append_number(out, url.port);
+    }
+    out.append("\r\n");
   }
-  out.append("\r\nUser-Agent: msbench/0.1\r\nAccept: */*\r\n");
-  out.append(extra_headers);
+  out.append("User-Agent: msbench/0.1\r\nAccept: */*\r\n");
+  if (h.content_length >= 0 && !h.has_length) {
+    out.append("Content-Length: ");
+    append_number(out, static_cast<std::uint64_t>(h.content_length));
+    out.append("\r\n");
+  }
+  out.append(h.extra_headers);
   out.append("\r\n");
 }
 

@@ -1,0 +1,55 @@
+// HTTP's ASCII character classes (RFC 9110 §5.6.2), shared by the parser and the request
+// writer. ASCII only, on purpose: <cctype> depends on the locale and costs a call per byte.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+namespace msb::detail {
+
+constexpr bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+constexpr unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c | 0x20 : c; }
+
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+//       / DIGIT / ALPHA, as a table: one load per byte on the hot path.
+struct TcharTable {
+  bool is[256] = {};
+  constexpr TcharTable() {
+    for (int c = 0; c < 256; ++c) {
+      is[c] = is_digit(static_cast<unsigned char>(c)) || is_alpha(static_cast<unsigned char>(c));
+    }
+    for (const char* p = "!#$%&'*+-.^_`|~"; *p; ++p) is[static_cast<unsigned char>(*p)] = true;
+  }
+};
+inline constexpr TcharTable kTchar;
+
+inline bool is_tchar(unsigned char c) { return kTchar.is[c]; }
+
+inline bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return is_tchar(static_cast<unsigned char>(c));
+  });
+}
+
+// `token` equals `lowercase`, ignoring ASCII case, where `lowercase` holds only lowercase
+// letters, digits and '-': then OR-ing 0x20 into a token's byte lowers it and maps no other
+// tchar onto one of those.
+inline bool token_is(std::string_view token, std::string_view lowercase) {
+  if (token.size() != lowercase.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned char>((static_cast<unsigned char>(token[i]) | 0x20) ^
+                                       static_cast<unsigned char>(lowercase[i]));
+  }
+  return diff == 0;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace msb::detail
