@@ -103,7 +103,8 @@ TEST_P(RequestLoops, ThinkTimeSpacesTheRequests) {
   ASSERT_TRUE(d.run(std::chrono::seconds(10)));
   ASSERT_EQ(responses_.size(), 3u);
   EXPECT_EQ(d.done[0].result, Result::ok);
-  for (int i = 1; i < 3; ++i) EXPECT_GE(responses_[i].sent_ns - responses_[i - 1].done_ns, 40'000'000);
+  for (int i = 1; i < 3; ++i)
+    EXPECT_GE(responses_[i].sent_ns - responses_[i - 1].done_ns, 40'000'000);
   EXPECT_EQ(srv_.stats().accepted, 1u);  // the connection waited, and was used again
 }
 
@@ -125,10 +126,11 @@ TEST_P(RequestLoops, AnEndlessLoopRunsUntilRemoved) {
 TEST_P(RequestLoops, AFailureEndsTheLoopWithItsCodeAfterTheGoodResponses) {
   test::RawServer once([](const std::string&) {
     // Two good responses in one write, then garbage: the third request fails.
-    return test::RawReply{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
-                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"
-                          "GARBAGE\r\n\r\n",
-                          test::RawReply::Then::hold};
+    return test::RawReply{
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"
+        "GARBAGE\r\n\r\n",
+        test::RawReply::Then::hold};
   });
   test::LoopDriver d(options(), GetParam());
   TransferSpec spec;

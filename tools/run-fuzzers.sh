@@ -23,3 +23,4 @@ run engine/fuzz fuzz_http1_parser http1
 run engine/fuzz fuzz_chunked chunked
 run engine/fuzz fuzz_multi multi
 run tools/fuzz fuzz_scenario scenario
+run tools/fuzz fuzz_request_parser request

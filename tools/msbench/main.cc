@@ -198,6 +198,16 @@ int main(int argc, char** argv) {
   serve->add_option("--port", serve_opt.first_port, "First port (0: ephemeral)");
   serve->add_option("--ports", serve_opt.port_count, "Number of consecutive ports per address")
       ->check(CLI::Range(1, 4096));
+  {
+    std::string paths = "\nPaths (HEAD gets the headers only; body byte i is 'a' + i % 26):\n";
+    for (const auto& r : msb::server::routes())
+      paths += fmt::format("  {:<20} {}\n", r.path, r.what);
+    paths +=
+        "Requests are read as RFC 9112 asks of a server: bodies (Content-Length or chunked) are\n"
+        "consumed, pipelined requests answered in order, HTTP/1.0 kept alive when asked, and what\n"
+        "cannot be framed answered 400/413/414/431/501/505 and closed.";
+    serve->footer(paths);
+  }
 
   std::vector<std::string> merge_files;
   std::string merge_out;

@@ -39,6 +39,10 @@ void write_all(int fd, const std::string& s) {
     rl.rlim_cur = static_cast<rlim_t>(options.fd_limit);
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+  if (options.address_space_limit > 0) {
+    const rlimit rl{options.address_space_limit, options.address_space_limit};
+    setrlimit(RLIMIT_AS, &rl);
+  }
   std::string report;
   try {
     TrickleServer srv(options);

@@ -11,16 +11,34 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <queue>
 #include <stdexcept>
 
+#include "faults.h"
+#include "request_parser.h"
+
 namespace msb::server {
+
+const std::vector<Route>& routes() {
+  static const std::vector<Route> r = {
+      {"/bytes/N", "200, Content-Length N, N bytes generated as the socket takes them"},
+      {"/chunked/N[/C]", "200, chunked: N bytes in chunks of C (default 1000)"},
+      {"/close/N", "200 without a length: N bytes, then close (HTTP/1.0 style)"},
+      {"/delay/MS[/N]", "waits MS ms, then 200 with N bytes (default 0)"},
+      {"/status/S[/N]", "status S (100-999) with N bytes (default 0; none for 1xx, 204, 304)"},
+      {"/trickle/N/MS[/C]", "200, Content-Length N, C bytes (default 1) every MS ms"},
+      {"/idle", "200 headers with Content-Length 2^40, then nothing"},
+      {"/silent", "reads the request, never answers"},
+      {"/fault/NAME", "misbehaves as fault NAME says (msbench keys --values fault)"},
+      {"anything else", "404, empty body"},
+  };
+  return r;
+}
 
 namespace {
 
@@ -30,9 +48,22 @@ std::int64_t now_ms() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-// The i-th body byte of every response: lets clients check content.
-char body_byte(std::uint64_t i) {
-  return static_cast<char>('a' + i % 26);
+// Bytes generated for the socket at a time: enough for a full send() per writable event,
+// little enough that a million connections' output never adds up.
+constexpr std::size_t kFillBytes = 64 * 1024;
+// Pipelined requests read ahead of the response in progress, at most; past this the
+// connection is not read until the response is out.
+constexpr std::size_t kMaxReadAhead = 256 * 1024;
+
+// The body pattern 'a'..'z', long enough that any stretch of up to kFillBytes starting at
+// any offset mod 26 is one slice of it.
+const std::string& pattern() {
+  static const std::string p = [] {
+    std::string s(kFillBytes + 26, 'a');
+    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + i % 26);
+    return s;
+  }();
+  return p;
 }
 
 // The huge_headers fault's reply: over 1 MiB of header lines. Built once, when the server
@@ -43,28 +74,90 @@ char body_byte(std::uint64_t i) {
 const std::string& huge_headers_reply() {
   static const std::string reply = [] {
     std::string r = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
-    for (int i = 0; i < 1024; ++i)
+    for (int i = 0; i < 1024; ++i) {
       r += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+    }
     return r + "\r\n";
   }();
   return reply;
 }
 
+// Numbers in a path: "/delay/5/100" -> {5, 100}; false if a segment is not a number.
+bool path_numbers(std::string_view rest, std::uint64_t* out, int max, int* count) {
+  *count = 0;
+  while (!rest.empty() && *count < max) {
+    const auto slash = rest.find('/');
+    const std::string_view seg = rest.substr(0, slash);
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), n);
+    if (ec != std::errc() || end != seg.data() + seg.size() || seg.empty()) return false;
+    out[(*count)++] = n;
+    if (slash == std::string_view::npos) return true;
+    rest.remove_prefix(slash + 1);
+  }
+  return rest.empty();
+}
+
+const char* reason_for(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Status";
+  }
+}
+
+// What a response sends after its head.
+enum class Body : std::uint8_t {
+  none,     // complete with its head
+  fixed,    // body_left bytes (Content-Length, or until close)
+  chunked,  // body_left bytes in chunks of `chunk`, then the last chunk
+  trickle,  // `chunk` bytes every interval_ms, body_left in all
+  drip,     // `drip` one byte every interval_ms
+  delay,    // nothing until interval_ms passed, then `fixed` (head queued then)
+  forever,  // nothing, ever (idle, stall)
+};
+
 struct Conn {
   int fd = -1;
   std::uint32_t generation = 0;
-  std::string in;   // request bytes not yet handled
-  std::string out;  // bytes waiting for the socket to take them
+  RequestParser parser;
+  std::string in;  // bytes read and not yet parsed: the next pipelined requests
+  std::size_t in_off = 0;
+  std::string out;  // bytes waiting for the socket
   std::size_t out_off = 0;
-  bool busy = false;         // a response is in progress
+  // The response in progress.
+  bool responding = false;
   bool close_after = false;  // close once the response is out
-  bool silent = false;
-  bool reset = false;           // close with RST instead of FIN
-  std::uint64_t body_left = 0;  // trickled body bytes still to send
+  bool silent = false;       // never answers: reads and drops
+  bool reset = false;        // close with RST instead of FIN
+  bool reading = true;       // EPOLLIN wanted
+  bool noread = false;       // the noread fault: never read again
+  std::uint32_t events = 0;  // what epoll watches now
+  Body body = Body::none;
+  bool last_chunk_sent = false;
+  std::uint64_t body_left = 0;
   std::uint64_t body_pos = 0;
-  std::uint32_t interval_ms = 0;
   std::uint32_t chunk = 1;
-  std::string drip;  // bytes sent one per interval_ms (drip_chunked)
+  std::uint32_t interval_ms = 0;
+  std::string delayed_head;  // Body::delay: the head, queued when the delay ends
+  std::string drip;
   std::size_t drip_off = 0;
 };
 
@@ -88,8 +181,9 @@ struct TrickleServer::Impl {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::atomic<bool> stop{false};
   std::uint32_t next_generation = 1;
-  mutable std::mutex stats_mutex;
-  ServerStats stats;
+  // Counted by the serving thread, read by any: relaxed atomics, no lock per request.
+  std::atomic<std::uint64_t> accepted{0}, requests{0}, bad_requests{0}, request_body_bytes{0},
+      body_bytes_sent{0}, open{0}, dropped{0};
 
   ~Impl() {
     for (auto& c : conns) {
@@ -101,7 +195,13 @@ struct TrickleServer::Impl {
     if (epfd >= 0) ::close(epfd);
   }
 
+  static void add(std::atomic<std::uint64_t>& n, std::uint64_t v) {
+    n.store(n.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+  }
+
   void set_events(Conn& c, std::uint32_t ev, int op = EPOLL_CTL_MOD) {
+    if (op == EPOLL_CTL_MOD && ev == c.events) return;  // one syscall saved per request
+    c.events = ev;
     epoll_event e{};
     e.events = ev;
     e.data.fd = c.fd;
@@ -117,8 +217,7 @@ struct TrickleServer::Impl {
     epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     conns[fd].reset();
-    std::lock_guard<std::mutex> lock(stats_mutex);
-    --stats.open;
+    open.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void accept_all(int listener) {
@@ -129,11 +228,10 @@ struct TrickleServer::Impl {
           // Out of descriptors: free the spare, take the connection off the queue and
           // drop it, keep the spare again. The client sees its connection closed.
           ::close(spare_fd);
-          const int dropped = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-          if (dropped >= 0) ::close(dropped);
+          const int dropped_fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+          if (dropped_fd >= 0) ::close(dropped_fd);
           spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-          std::lock_guard<std::mutex> lock(stats_mutex);
-          ++stats.dropped;
+          add(dropped, 1);
           continue;
         }
         return;  // EAGAIN: nothing more to accept now
@@ -145,219 +243,357 @@ struct TrickleServer::Impl {
       conns[fd]->fd = fd;
       conns[fd]->generation = next_generation++;
       set_events(*conns[fd], EPOLLIN, EPOLL_CTL_ADD);
-      std::lock_guard<std::mutex> lock(stats_mutex);
-      ++stats.accepted;
-      ++stats.open;
+      add(accepted, 1);
+      add(open, 1);
     }
   }
 
-  // Writes what is queued; false if the connection was closed.
+  // ------------------------------------------------------------ generating the body
+
+  void append_pattern(Conn& c, std::uint64_t n) {
+    c.out.append(pattern(), c.body_pos % 26, n);
+    c.body_pos += n;
+    c.body_left -= n;
+    add(body_bytes_sent, n);
+  }
+
+  // Tops up the output with generated body bytes, up to kFillBytes waiting.
+  void fill(Conn& c) {
+    const std::size_t waiting = c.out.size() - c.out_off;
+    if (waiting >= kFillBytes) return;
+    std::size_t room = kFillBytes - waiting;
+    if (c.body == Body::fixed && c.body_left) {
+      append_pattern(c, std::min<std::uint64_t>(c.body_left, room));
+    } else if (c.body == Body::chunked) {
+      while (room > 32 && (c.body_left || !c.last_chunk_sent)) {
+        if (!c.body_left) {
+          c.out += "0\r\n\r\n";
+          c.last_chunk_sent = true;
+          break;
+        }
+        const auto k = std::min<std::uint64_t>({c.chunk, c.body_left, room - 24});
+        char size[24];
+        const int len =
+            std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(k));
+        c.out.append(size, static_cast<std::size_t>(len));
+        append_pattern(c, k);
+        c.out += "\r\n";
+        room = kFillBytes - (c.out.size() - c.out_off);
+      }
+    }
+  }
+
+  bool response_complete(const Conn& c) const {
+    switch (c.body) {
+      case Body::none:
+        return true;
+      case Body::fixed:
+      case Body::trickle:
+        return c.body_left == 0;
+      case Body::chunked:
+        return c.last_chunk_sent;
+      case Body::drip:
+        return c.drip.empty();
+      case Body::delay:
+      case Body::forever:
+        return false;
+    }
+    return false;
+  }
+
+  // Writes what is queued and what can be generated, and ends the response once it is all
+  // out; false if the connection was closed. The caller then reads the next request.
   bool flush(Conn& c) {
-    while (c.out_off < c.out.size()) {
+    for (;;) {
+      fill(c);
+      if (c.out_off == c.out.size()) break;
       const ssize_t n =
           ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          set_events(c, EPOLLIN | EPOLLOUT);
+          set_events(c, (c.reading ? EPOLLIN : 0u) | EPOLLOUT);
           return true;
         }
         close_conn(c.fd);
         return false;
       }
       c.out_off += static_cast<std::size_t>(n);
+      if (c.out_off == c.out.size()) {
+        c.out.clear();
+        c.out_off = 0;
+      }
     }
-    c.out.clear();
-    c.out_off = 0;
-    set_events(c, EPOLLIN);
-    if (c.busy && c.body_left == 0) return response_done(c);
+    set_events(c, c.reading ? EPOLLIN : 0u);
+    if (c.responding && response_complete(c)) {
+      c.responding = false;
+      c.body = Body::none;
+      if (c.close_after) {
+        close_conn(c.fd);
+        return false;
+      }
+    }
     return true;
   }
 
-  bool response_done(Conn& c) {
-    c.busy = false;
-    if (c.close_after) {
-      close_conn(c.fd);
-      return false;
+  // After a flush: once the response is out, read again if reading waited for it, and
+  // answer what is buffered. False if the connection closed.
+  bool next_request(Conn& c) {
+    if (c.responding) return true;
+    if (!c.reading && !c.noread && !c.close_after) {
+      c.reading = true;
+      set_events(c, EPOLLIN);
     }
-    return handle_requests(c);
+    return process(c);
   }
 
-  void append_body(Conn& c, std::uint64_t n) {
-    for (std::uint64_t i = 0; i < n; ++i) c.out.push_back(body_byte(c.body_pos + i));
-    c.body_pos += n;
-    c.body_left -= n;
-    std::lock_guard<std::mutex> lock(stats_mutex);
-    stats.body_bytes_sent += n;
+  // ------------------------------------------------------------ answering
+
+  void head(Conn& c, int status, const char* length_header, bool keep_alive, bool http11) {
+    c.out += "HTTP/1.1 ";
+    c.out += std::to_string(status);
+    c.out += ' ';
+    c.out += reason_for(status);
+    c.out += "\r\n";
+    if (length_header) c.out += length_header;
+    if (!keep_alive) {
+      c.out += "Connection: close\r\n";
+    } else if (!http11) {
+      c.out += "Connection: keep-alive\r\n";
+    }
+    c.out += "\r\n";
   }
 
-  void respond(Conn& c, const std::string& method, const std::string& path, bool keep_alive) {
-    const bool head = method == "HEAD";
-    c.busy = true;
-    c.close_after = !keep_alive;
-    c.body_pos = 0;
-    c.body_left = 0;
-    c.interval_ms = 0;
-    unsigned long long n = 0, ms = 0, chunk = 0;
-    int status = 0;
-    const std::string conn_hdr = keep_alive ? "" : "Connection: close\r\n";
-    if (std::sscanf(path.c_str(), "/bytes/%llu", &n) == 1) {
-      c.out +=
-          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n" + conn_hdr + "\r\n";
-      if (!head) {
-        c.body_left = n;
-        append_body(c, n);
+  static std::string length_line(std::uint64_t n) {
+    return "Content-Length: " + std::to_string(n) + "\r\n";
+  }
+
+  // Starts the response to a whole request.
+  void respond(Conn& c, const Request& req) {
+    const bool head_only = req.method == "HEAD";
+    const bool keep = req.keep_alive;
+    c.responding = true;
+    c.close_after = !keep;
+    c.body = Body::none;
+    c.body_pos = c.body_left = 0;
+    c.last_chunk_sent = false;
+    std::string_view path = req.target;
+    if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+    std::uint64_t n[3] = {0, 0, 0};
+    int count = 0;
+    auto numbers = [&](std::string_view prefix, int max) {
+      return path.rfind(prefix, 0) == 0 && path_numbers(path.substr(prefix.size()), n, max, &count);
+    };
+    if (numbers("/bytes/", 1) && count == 1) {
+      head(c, 200, length_line(n[0]).c_str(), keep, req.http11);
+      if (!head_only) begin_fixed(c, n[0]);
+    } else if (numbers("/chunked/", 2) && count >= 1) {
+      head(c, 200, "Transfer-Encoding: chunked\r\n", keep, req.http11);
+      if (!head_only) {
+        c.body = Body::chunked;
+        c.body_left = n[0];
+        c.chunk = static_cast<std::uint32_t>(
+            count == 2 && n[1] ? std::min<std::uint64_t>(n[1], kFillBytes) : 1000);
       }
-    } else if (std::sscanf(path.c_str(), "/chunked/%llu/%llu", &n, &chunk) >= 1) {
-      if (chunk == 0) chunk = 1000;
-      c.out += "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + conn_hdr + "\r\n";
-      if (!head) {
-        c.body_left = n;
-        while (c.body_left) {
-          const std::uint64_t k = std::min<std::uint64_t>(chunk, c.body_left);
-          char size[32];
-          std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(k));
-          c.out += size;
-          append_body(c, k);
-          c.out += "\r\n";
-        }
-        c.out += "0\r\n\r\n";
-      }
-    } else if (std::sscanf(path.c_str(), "/close/%llu", &n) == 1) {
-      c.out += "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+    } else if (numbers("/close/", 1) && count == 1) {
+      head(c, 200, nullptr, false, req.http11);
       c.close_after = true;
-      if (!head) {
-        c.body_left = n;
-        append_body(c, n);
-      }
-    } else if (std::sscanf(path.c_str(), "/trickle/%llu/%llu/%llu", &n, &ms, &chunk) >= 2) {
-      c.out +=
-          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n" + conn_hdr + "\r\n";
-      if (!head && n) {
-        c.body_left = n;
-        c.interval_ms = static_cast<std::uint32_t>(std::max<unsigned long long>(ms, 1));
-        c.chunk = static_cast<std::uint32_t>(std::max<unsigned long long>(chunk, 1));
+      if (!head_only) begin_fixed(c, n[0]);
+    } else if (numbers("/delay/", 2) && count >= 1) {
+      const std::uint64_t bytes = count == 2 ? n[1] : 0;
+      std::string saved;
+      saved.swap(c.out);
+      head(c, 200, length_line(bytes).c_str(), keep, req.http11);
+      c.delayed_head.swap(c.out);
+      c.out.swap(saved);
+      c.body = Body::delay;
+      c.body_left = head_only ? 0 : bytes;
+      c.interval_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(n[0], 3'600'000));
+      timers.push({now_ms() + c.interval_ms, c.fd, c.generation});
+    } else if (numbers("/status/", 2) && count >= 1 && n[0] >= 100 && n[0] <= 999) {
+      const int status = static_cast<int>(n[0]);
+      const bool bodiless = status < 200 || status == 204 || status == 304;
+      const std::uint64_t bytes = bodiless ? 0 : (count == 2 ? n[1] : 0);
+      head(c, status, bodiless ? nullptr : length_line(bytes).c_str(), keep, req.http11);
+      if (!head_only) begin_fixed(c, bytes);
+    } else if (numbers("/trickle/", 3) && count >= 2) {
+      head(c, 200, length_line(n[0]).c_str(), keep, req.http11);
+      if (!head_only && n[0]) {
+        c.body = Body::trickle;
+        c.body_left = n[0];
+        c.interval_ms = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(n[1], 1, 3'600'000));
+        c.chunk = static_cast<std::uint32_t>(
+            count == 3 ? std::clamp<std::uint64_t>(n[2], 1, kFillBytes) : 1);
         timers.push({now_ms() + c.interval_ms, c.fd, c.generation});
       }
     } else if (path == "/idle") {
       c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n";
-      c.body_left = 1ull << 40;  // never sent: the connection stays busy until closed
-    } else if (path == "/fault/reset") {
-      c.reset = true;
-      c.close_after = true;
-    } else if (path == "/fault/close_early") {
-      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
-      c.body_left = 10;
-      append_body(c, 10);
-      c.close_after = true;
-    } else if (path == "/fault/garbage") {
-      c.out += "GARBAGE\r\n\r\n";
-      c.close_after = true;
-    } else if (path == "/fault/stall") {
-      c.out += "HTTP/1.1 200 OK\r\nX-Stall: ";
-      c.body_left = 1;  // never sent: the response never completes
-    } else if (path == "/fault/reset_mid_body") {
-      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
-      c.body_left = 10;
-      append_body(c, 10);
-      c.reset = true;
-      c.close_after = true;
-    } else if (path == "/fault/close_no_reply") {
-      c.close_after = true;
-    } else if (path == "/fault/close_in_headers") {
-      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Half: ";
-      c.close_after = true;
-    } else if (path == "/fault/huge_headers") {
-      c.out += huge_headers_reply();
-      c.close_after = true;
-    } else if (path == "/fault/drip_chunked") {
-      c.out += "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + conn_hdr + "\r\n";
-      c.drip = "5\r\nhello\r\n1;ext=1\r\n!\r\na\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n";
-      c.drip_off = 0;
-      c.interval_ms = 2;
-      c.body_left = 1;  // busy until the drip is out (cleared by on_timer)
-      timers.push({now_ms() + c.interval_ms, c.fd, c.generation});
+      c.body = Body::forever;  // never sent: the connection stays busy until closed
     } else if (path == "/silent") {
       c.silent = true;
-      return;
-    } else if (std::sscanf(path.c_str(), "/status/%d", &status) == 1 && status >= 100 &&
-               status <= 999) {
-      c.out += "HTTP/1.1 " + std::to_string(status) + " Status\r\n";
-      if (status != 204 && status != 304) c.out += "Content-Length: 0\r\n";
-      c.out += conn_hdr + "\r\n";
+      c.body = Body::forever;
+    } else if (const Fault* f = path.rfind("/fault/", 0) == 0
+                                    ? find_fault(std::string(path.substr(7)))
+                                    : nullptr;
+               f && f->kind == FaultKind::server) {
+      respond_fault(c, *f, keep, req.http11);
     } else {
-      c.out += "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n" + conn_hdr + "\r\n";
+      head(c, 404, "Content-Length: 0\r\n", keep, req.http11);
     }
   }
 
-  // Answers complete requests in c.in, one at a time; false if the connection closed.
-  bool handle_requests(Conn& c) {
-    while (!c.busy && !c.silent) {
-      const auto end = c.in.find("\r\n\r\n");
-      if (end == std::string::npos) return true;
-      const std::string head = c.in.substr(0, end);
-      c.in.erase(0, end + 4);
-      {
-        std::lock_guard<std::mutex> lock(stats_mutex);
-        ++stats.requests;
-      }
-      char method[16] = {0}, path[1024] = {0}, version[16] = {0};
-      if (std::sscanf(head.c_str(), "%15s %1023s %15s", method, path, version) != 3) {
-        c.out += "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        c.busy = true;
-        c.close_after = true;
+  void begin_fixed(Conn& c, std::uint64_t bytes) {
+    c.body = Body::fixed;
+    c.body_left = bytes;
+  }
+
+  void respond_fault(Conn& c, const Fault& f, bool keep, bool http11) {
+    const std::string name = f.name;
+    if (name == "reset") {
+      c.reset = true;
+      c.close_after = true;
+    } else if (name == "close_early" || name == "reset_mid_body") {
+      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+      begin_fixed(c, 10);
+      c.reset = name == "reset_mid_body";
+      c.close_after = true;
+    } else if (name == "garbage") {
+      c.out += "GARBAGE\r\n\r\n";
+      c.close_after = true;
+    } else if (name == "stall") {
+      c.out += "HTTP/1.1 200 OK\r\nX-Stall: ";
+      c.body = Body::forever;  // the response never completes
+    } else if (name == "close_no_reply") {
+      c.close_after = true;
+    } else if (name == "close_in_headers") {
+      c.out += "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Half: ";
+      c.close_after = true;
+    } else if (name == "huge_headers") {
+      c.out += huge_headers_reply();
+      c.close_after = true;
+    } else if (name == "drip_chunked") {
+      head(c, 200, "Transfer-Encoding: chunked\r\n", keep, http11);
+      c.drip = "5\r\nhello\r\n1;ext=1\r\n!\r\na\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n";
+      c.drip_off = 0;
+      c.body = Body::drip;
+      c.interval_ms = 2;
+      timers.push({now_ms() + c.interval_ms, c.fd, c.generation});
+    } else {  // silent and noread are handled before a response is chosen
+      head(c, 404, "Content-Length: 0\r\n", keep, http11);
+    }
+  }
+
+  // Answers a request the parser refused, then closes.
+  void refuse(Conn& c, int status) {
+    add(bad_requests, 1);
+    c.responding = true;
+    c.close_after = true;
+    c.body = Body::none;
+    c.reading = false;
+    head(c, status, "Content-Length: 0\r\n", false, true);
+    c.in.clear();
+    c.in_off = 0;
+  }
+
+  // Parses buffered requests and answers them, one at a time, in order; false if the
+  // connection closed.
+  bool process(Conn& c) {
+    while (!c.responding && !c.silent && c.in_off < c.in.size()) {
+      std::size_t used = 0;
+      const auto st = c.parser.feed(c.in.data() + c.in_off, c.in.size() - c.in_off, &used);
+      c.in_off += used;
+      if (st == RequestParser::Status::error) {
+        refuse(c, c.parser.error_status());
         return flush(c);
       }
-      std::string lower = head;
-      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      const bool keep_alive = std::strcmp(version, "HTTP/1.1") == 0 &&
-                              lower.find("connection: close") == std::string::npos;
-      respond(c, method, path, keep_alive);
-      if (!flush(c)) return false;
+      if (st == RequestParser::Status::head && c.parser.request().expect_continue &&
+          !c.parser.complete()) {
+        c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+        if (!flush(c)) return false;
+      }
+      if (c.parser.complete()) {
+        add(requests, 1);
+        add(request_body_bytes, c.parser.request().body_bytes);
+        const Request req = c.parser.request();
+        c.parser.reset();
+        respond(c, req);
+        if (!flush(c)) return false;  // a response that is out at once lets the loop go on
+      }
+    }
+    if (c.in_off == c.in.size()) {
+      c.in.clear();
+      c.in_off = 0;
+    } else if (c.in_off > kMaxReadAhead / 2) {
+      c.in.erase(0, c.in_off);
+      c.in_off = 0;
     }
     return true;
   }
 
   void on_readable(Conn& c) {
-    char buf[4096];
+    char buf[64 * 1024];
     const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return close_conn(c.fd);
     if (n < 0) return;
     if (c.silent) return;  // reads and drops, forever
     c.in.append(buf, static_cast<std::size_t>(n));
-    if (c.in.rfind("GET /fault/noread ", 0) == 0) {
+    if (c.in_off == 0 && c.in.rfind("GET /fault/noread ", 0) == 0) {
       // Stop reading: leave the rest in the kernel, so the client's send buffer fills.
+      c.reading = false;
+      c.noread = true;
       set_events(c, 0);
       return;
     }
-    if (c.in.size() > 64 * 1024) return close_conn(c.fd);
-    handle_requests(c);
+    if (c.responding && c.in.size() - c.in_off > kMaxReadAhead) {
+      c.reading = false;  // read again once the response in progress is out
+      set_events(c, c.out_off < c.out.size() ? EPOLLOUT : 0u);
+      return;
+    }
+    if (!process(c)) return;
   }
 
   void on_timer(const TimerEntry& te) {
     if (te.fd < 0 || static_cast<std::size_t>(te.fd) >= conns.size()) return;
     Conn* c = conns[te.fd].get();
-    if (!c || c->generation != te.generation || c->body_left == 0) return;
-    if (!c->drip.empty()) {
-      c->out.push_back(c->drip[c->drip_off++]);
-      if (c->drip_off < c->drip.size()) {
-        timers.push({now_ms() + c->interval_ms, c->fd, c->generation});
-      } else {
-        c->drip.clear();
-        c->body_left = 0;
-      }
-      flush(*c);
-      return;
+    if (!c || c->generation != te.generation) return;
+    switch (c->body) {
+      case Body::drip:
+        c->out.push_back(c->drip[c->drip_off++]);
+        if (c->drip_off < c->drip.size()) {
+          timers.push({now_ms() + c->interval_ms, c->fd, c->generation});
+        } else {
+          c->drip.clear();
+        }
+        break;
+      case Body::trickle:
+        append_pattern(*c, std::min<std::uint64_t>(c->chunk, c->body_left));
+        if (c->body_left) timers.push({now_ms() + c->interval_ms, c->fd, c->generation});
+        break;
+      case Body::delay:
+        c->out += c->delayed_head;
+        std::string().swap(c->delayed_head);
+        begin_fixed(*c, c->body_left);
+        break;
+      default:
+        return;
     }
-    append_body(*c, std::min<std::uint64_t>(c->chunk, c->body_left));
-    if (c->body_left) timers.push({now_ms() + c->interval_ms, c->fd, c->generation});
-    flush(*c);
+    if (flush(*c)) next_request(*c);
   }
 
   int next_timeout_ms() const {
     if (timers.empty()) return 1000;
     const std::int64_t d = timers.top().when - now_ms();
     return static_cast<int>(std::clamp<std::int64_t>(d, 0, 1000));
+  }
+
+  void on_event(int fd, std::uint32_t events) {
+    if (static_cast<std::size_t>(fd) >= conns.size() || !conns[fd]) return;
+    Conn& c = *conns[fd];
+    if (events & (EPOLLERR | EPOLLHUP)) return close_conn(fd);
+    if (events & EPOLLOUT) {
+      if (!flush(c) || !next_request(c)) return;
+    }
+    if (events & EPOLLIN) on_readable(c);
   }
 };
 
@@ -433,6 +669,7 @@ TrickleServer::~TrickleServer() {
 void TrickleServer::run() {
   Impl& s = *impl_;
   huge_headers_reply();  // built before any client waits on it
+  pattern();
   std::vector<epoll_event> events(1024);
   while (!s.stop.load(std::memory_order_relaxed)) {
     const int n =
@@ -440,25 +677,11 @@ void TrickleServer::run() {
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == s.wake_fd) continue;
-      bool is_listener = false;
-      for (int l : s.listeners) {
-        if (l == fd) {
-          is_listener = true;
-          s.accept_all(fd);
-          break;
-        }
-      }
-      if (is_listener) continue;
-      if (static_cast<std::size_t>(fd) >= s.conns.size() || !s.conns[fd]) continue;
-      Conn& c = *s.conns[fd];
-      if (events[i].events & (EPOLLERR | EPOLLHUP)) {
-        s.close_conn(fd);
+      if (std::find(s.listeners.begin(), s.listeners.end(), fd) != s.listeners.end()) {
+        s.accept_all(fd);
         continue;
       }
-      if (events[i].events & EPOLLOUT) {
-        if (!s.flush(c)) continue;
-      }
-      if (events[i].events & EPOLLIN) s.on_readable(c);
+      s.on_event(fd, events[i].events);
     }
     const std::int64_t now = now_ms();
     while (!s.timers.empty() && s.timers.top().when <= now) {
@@ -487,8 +710,17 @@ void TrickleServer::stop_thread() {
 }
 
 ServerStats TrickleServer::stats() const {
-  std::lock_guard<std::mutex> lock(impl_->stats_mutex);
-  return impl_->stats;
+  const Impl& s = *impl_;
+  auto v = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  ServerStats out;
+  out.accepted = v(s.accepted);
+  out.requests = v(s.requests);
+  out.bad_requests = v(s.bad_requests);
+  out.request_body_bytes = v(s.request_body_bytes);
+  out.body_bytes_sent = v(s.body_bytes_sent);
+  out.open = v(s.open);
+  out.dropped = v(s.dropped);
+  return out;
 }
 
 }  // namespace msb::server

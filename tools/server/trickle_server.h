@@ -1,27 +1,14 @@
-// The built-in trickle server: an event-driven (epoll) HTTP/1.1 server for loopback tests
-// and scenarios, holding many mostly idle connections cheaply.
+// The built-in server: an event-driven (epoll) HTTP/1.1 server for loopback tests,
+// scenarios and sustained load, holding many mostly idle connections cheaply.
 //
-// What it sends is chosen by the request path, so one server serves every test:
-//   /bytes/N                 200, Content-Length N, sent at once
-//   /chunked/N[/C]           200, chunked, N bytes in chunks of C (default 1000)
-//   /close/N                 200, no length, N bytes, then close (HTTP/1.0 style)
-//   /trickle/N/MS[/C]        200, Content-Length N, C bytes (default 1) every MS ms
-//   /idle                    200 headers with Content-Length 2^40, then nothing
-//   /silent                  reads the request, never answers
-//   /status/S                status S with an empty body
-//   /fault/reset             reads the request, then resets the connection (RST)
-//   /fault/close_early       promises 1000 bytes, sends 10, closes
-//   /fault/garbage           answers "GARBAGE" instead of a status line, closes
-//   /fault/stall             sends half a header line, then nothing
-//   /fault/reset_mid_body    promises 1000 bytes, sends 10, resets (RST)
-//   /fault/close_no_reply    reads the request, closes without a byte
-//   /fault/close_in_headers  sends half the headers, closes
-//   /fault/huge_headers      a 200 whose headers run past 1 MiB
-//   /fault/drip_chunked      a chunked body whose framing arrives one byte every 2 ms
-//   /fault/noread            stops reading once it has seen the request line: a large
-//                            request then fills the socket buffers and blocks the sender
-// HEAD gets the headers only. Connections are kept alive unless the client says close.
-// Body byte i is 'a' + i % 26, so a client can check content, not only length.
+// What it sends is chosen by the request path (routes(), printed by `msbench serve --help`):
+// bodies of any size are generated as the socket takes them, never built in memory; body
+// byte i is 'a' + i % 26, so a client can check content, not only length. Requests are
+// read as RFC 9112 asks of a server (request_parser.h): request bodies (Content-Length or
+// chunked) are consumed and discarded, pipelined requests are answered in order, HTTP/1.0
+// keeps the connection with "Connection: keep-alive", and what cannot be framed is answered
+// 400/413/414/431/501/505 and the connection closed, while every other connection carries
+// on. Faults (faults.h) have paths of their own.
 #pragma once
 
 #include <atomic>
@@ -38,15 +25,27 @@ struct ServerOptions {
   int port_count = 1;  // ports first_port .. first_port + port_count - 1
   int backlog = 4096;
   long fd_limit = 0;  // ServerProcess only: the child's open-files limit (0: the hard limit)
+  // ServerProcess only: the child's address-space limit in bytes (0: none), to show that no
+  // response is ever built in memory.
+  std::uint64_t address_space_limit = 0;
 };
 
 struct ServerStats {
   std::uint64_t accepted = 0;
-  std::uint64_t requests = 0;
+  std::uint64_t requests = 0;            // requests read whole (and answered, or being)
+  std::uint64_t bad_requests = 0;        // answered 4xx/5xx by the parser, then closed
+  std::uint64_t request_body_bytes = 0;  // request body bytes consumed
   std::uint64_t body_bytes_sent = 0;
   std::uint64_t open = 0;
   std::uint64_t dropped = 0;  // connections accepted and closed at once: out of fds
 };
+
+// One line of the server's paths, for `msbench serve --help` and the README.
+struct Route {
+  const char* path;
+  const char* what;
+};
+const std::vector<Route>& routes();
 
 struct Endpoint {
   std::string address;

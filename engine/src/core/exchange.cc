@@ -113,7 +113,8 @@ void Multi::Impl::send_request(Transfer& t) {
 // The batch is out: the responses are waited for. Its text is freed unless another batch
 // will need it (idle connections must stay small); a retry builds it again.
 void Multi::Impl::enter_receiving(Transfer& t) {
-  const bool last = !t.plan || (t.plan->requests != 0 && t.answered + t.plan->batch >= t.plan->requests);
+  const bool last =
+      !t.plan || (t.plan->requests != 0 && t.answered + t.plan->batch >= t.plan->requests);
   if (last) std::string().swap(t.request);
   watch(t, kPollIn);
 }
@@ -217,13 +218,16 @@ void Multi::Impl::next_batch(Transfer& t) {
     t.out_of_step = false;
     t.reused = false;
     p.conn_batches = 0;
-    if (t.connect_timeout_ms) t.deadline[kExpireConnect] = now_ + std::int64_t{t.connect_timeout_ms} * kNsPerMs;
-    if (t.total_timeout_ms) t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
+    if (t.connect_timeout_ms)
+      t.deadline[kExpireConnect] = now_ + std::int64_t{t.connect_timeout_ms} * kNsPerMs;
+    if (t.total_timeout_ms)
+      t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
     requeue(t);
     return resolve_and_connect(t);
   }
   if (p.think_time_ms) return set_state(t, State::thinking);
-  if (t.total_timeout_ms) set_expire(t, kExpireTotal, now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs);
+  if (t.total_timeout_ms)
+    set_expire(t, kExpireTotal, now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs);
   set_state(t, State::sending);
   send_request(t);
 }
@@ -238,7 +242,8 @@ void Multi::Impl::enter_thinking(Transfer& t) {
 }
 
 void Multi::Impl::end_thinking(Transfer& t) {
-  if (t.total_timeout_ms) t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
+  if (t.total_timeout_ms)
+    t.deadline[kExpireTotal] = now_ + std::int64_t{t.total_timeout_ms} * kNsPerMs;
   requeue(t);
   set_state(t, State::sending);
   send_request(t);

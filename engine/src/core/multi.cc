@@ -4,7 +4,7 @@
 
 #include "core/multi_impl.h"
 #include "http1/request.h"
-#include "http1/syntax.h"
+#include "msb/http_syntax.h"
 
 namespace msb {
 
@@ -139,7 +139,7 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
     extra += h;
     extra += "\r\n";
   }
-  if (spec.method.empty() || !detail::is_token(spec.method)) {
+  if (spec.method.empty() || !is_token(spec.method)) {
     return refuse("method '" + spec.method.substr(0, 100) + "' is not an HTTP token");
   }
   if (spec.pipeline == 0) return refuse("pipeline must be at least 1");

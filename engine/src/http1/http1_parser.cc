@@ -1,6 +1,6 @@
 #include "http1/http1_parser.h"
 
-#include "http1/syntax.h"
+#include "msb/http_syntax.h"
 
 #include <algorithm>
 #include <cstring>

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "http1/syntax.h"
+#include "msb/http_syntax.h"
 
 namespace msb::detail {
 

@@ -1,16 +1,23 @@
-// HTTP's ASCII character classes (RFC 9110 §5.6.2), shared by the parser and the request
-// writer. ASCII only, on purpose: <cctype> depends on the locale and costs a call per byte.
+// HTTP's ASCII character classes (RFC 9110 §5.6.2), shared by the engine's response parser
+// and request writer and the built-in server's request parser. ASCII only, on purpose: <cctype>
+// depends on the locale and costs a call per byte.
 #pragma once
 
 #include <algorithm>
 #include <cstring>
 #include <string_view>
 
-namespace msb::detail {
+namespace msb {
 
-constexpr bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-constexpr unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c | 0x20 : c; }
+constexpr bool is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_alpha(unsigned char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+constexpr unsigned char lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
 
 // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
 //       / DIGIT / ALPHA, as a table: one load per byte on the hot path.
@@ -25,12 +32,13 @@ struct TcharTable {
 };
 inline constexpr TcharTable kTchar;
 
-inline bool is_tchar(unsigned char c) { return kTchar.is[c]; }
+inline bool is_tchar(unsigned char c) {
+  return kTchar.is[c];
+}
 
 inline bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return is_tchar(static_cast<unsigned char>(c));
-  });
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
 // `token` equals `lowercase`, ignoring ASCII case, where `lowercase` holds only lowercase
@@ -52,4 +60,4 @@ inline bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-}  // namespace msb::detail
+}  // namespace msb
