@@ -75,7 +75,7 @@ class RawClient {
 struct Hostile {
   const char* name;
   std::string bytes;
-  std::string answer;  // how the last response's status line starts
+  std::string answer;   // how the last response's status line starts
   int good_before = 0;  // complete 200 responses before it (a good request pipelined first)
 };
 
@@ -83,17 +83,24 @@ const std::vector<Hostile>& hostile() {
   static const std::vector<Hostile> h = {
       {"no_host", "GET /bytes/1 HTTP/1.1\r\n\r\n", "HTTP/1.1 400"},
       {"smuggling_cl_te",
-       "POST /bytes/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "POST /bytes/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
        "HTTP/1.1 400"},
       {"obs_fold", "GET /bytes/1 HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", "HTTP/1.1 400"},
-      {"bad_length", "POST /bytes/1 HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400"},
-      {"gzip_body", "POST /bytes/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", "HTTP/1.1 501"},
+      {"bad_length", "POST /bytes/1 HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+       "HTTP/1.1 400"},
+      {"gzip_body", "POST /bytes/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+       "HTTP/1.1 501"},
       {"http2", "GET /bytes/1 HTTP/2.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505"},
-      {"long_line", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 414"},
-      {"huge_head", "GET /bytes/1 HTTP/1.1\r\nHost: x\r\nX: " + std::string(70000, 'h') + "\r\n\r\n",
+      {"long_line", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n",
+       "HTTP/1.1 414"},
+      {"huge_head",
+       "GET /bytes/1 HTTP/1.1\r\nHost: x\r\nX: " + std::string(70000, 'h') + "\r\n\r\n",
        "HTTP/1.1 431"},
-      {"garbage", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + "\r\n\r\n", "HTTP/1.1 400"},
-      {"good_then_bad", "GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+      {"garbage", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + "\r\n\r\n",
+       "HTTP/1.1 400"},
+      {"good_then_bad",
+       "GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
        "HTTP/1.1 400", 1},
   };
   return h;
@@ -122,7 +129,8 @@ TEST_F(BuiltinServer, HostileRequestsAreRefusedWhileKeepAliveClientsCarryOn) {
       ASSERT_TRUE(driver.multi().add(spec));
     }
     std::vector<std::unique_ptr<RawClient>> bad;
-    for (const Hostile& h : hostile()) bad.push_back(std::make_unique<RawClient>(port(), h.bytes, byte_by_byte));
+    for (const Hostile& h : hostile())
+      bad.push_back(std::make_unique<RawClient>(port(), h.bytes, byte_by_byte));
     // Interleave: every hostile client gets a piece per loop iteration.
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     bool sending = true;
@@ -147,7 +155,9 @@ TEST_F(BuiltinServer, HostileRequestsAreRefusedWhileKeepAliveClientsCarryOn) {
       ASSERT_NE(last, std::string::npos) << got.substr(0, 200);
       EXPECT_EQ(got.compare(last, h.answer.size(), h.answer), 0) << got.substr(last, 60);
       int good = 0;
-      for (auto at = got.find("HTTP/1.1 200"); at != std::string::npos; at = got.find("HTTP/1.1 200", at + 1)) ++good;
+      for (auto at = got.find("HTTP/1.1 200"); at != std::string::npos;
+           at = got.find("HTTP/1.1 200", at + 1))
+        ++good;
       EXPECT_EQ(good, h.good_before);
     }
   }
@@ -170,10 +180,11 @@ TEST_F(BuiltinServer, RequestBodiesAreConsumedAndTheConnectionGoesOn) {
   EXPECT_EQ(srv_.stats().requests, 3u);
   EXPECT_EQ(srv_.stats().request_body_bytes, 300000u);
   // A chunked request body, then another request on the same connection.
-  RawClient raw(port(),
-                "POST /bytes/2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-                "GET /bytes/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                false);
+  RawClient raw(
+      port(),
+      "POST /bytes/2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "GET /bytes/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      false);
   raw.pump();
   const std::string got = raw.read_until_close();
   EXPECT_EQ(got,

@@ -7,7 +7,8 @@
 //     retried as ADD; an ADD meeting EEXIST is retried as MOD.
 //  c) EPOLLERR and EPOLLHUP are reported whether asked for or not: they become kEventErr
 //     and the engine's next recv()/SO_ERROR says what happened.
-//  d) The timeout is in ms: Loop rounds the timer up so the wait never ends early and spins.
+//  d) epoll_wait's timeout is in whole ms: epoll_pwait2 (Linux 5.11) takes nanoseconds, so a
+//     load's request goes out when it is due; without it, the wait is rounded up to a ms.
 //  e) Level-triggered on purpose: the engine reads once per event, and a socket with more
 //     to read is simply reported again.
 #include <sys/epoll.h>
@@ -43,8 +44,19 @@ class EpollLoop final : public Loop {
     return op >= 0 && epoll_ctl(epfd_, op, fd, &ev) == 0;
   }
 
-  void poll(int timeout_ms) override {
-    const int n = epoll_wait(epfd_, ready_.data(), static_cast<int>(ready_.size()), timeout_ms);
+  void poll(std::int64_t timeout_ns) override {
+    timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
+    int n = -1;
+    if (pwait2_) {
+      n = epoll_pwait2(epfd_, ready_.data(), static_cast<int>(ready_.size()),
+                       timeout_ns < 0 ? nullptr : &ts, nullptr);
+      if (n < 0 && errno == ENOSYS) pwait2_ = false;
+    }
+    if (!pwait2_) {
+      // Before Linux 5.11: whole milliseconds, rounded up so the wait never ends early.
+      const int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+      n = epoll_wait(epfd_, ready_.data(), static_cast<int>(ready_.size()), ms);
+    }
     for (int i = 0; i < n; ++i) {
       const std::uint32_t e = ready_[i].events;
       int events = 0;
@@ -61,6 +73,7 @@ class EpollLoop final : public Loop {
 
  private:
   int epfd_;
+  bool pwait2_ = true;  // epoll_pwait2 (nanosecond waits) until the kernel says ENOSYS
   std::vector<epoll_event> ready_;
 };
 

@@ -46,12 +46,12 @@ class LibevLoop final : public Loop {
     ev_timer_start(loop_, &engine_timer_);
   }
 
-  int run_once(int max_wait_ms) override {
+  int run_once_ns(std::int64_t max_wait_ns) override {
     apply_changes();
     const std::uint64_t before = stats_.events + stats_.timer_fires;
     ++stats_.waits;
-    if (max_wait_ms >= 0) {
-      ev_timer_set(&bound_timer_, static_cast<double>(max_wait_ms) / 1000.0, 0.0);
+    if (max_wait_ns >= 0) {
+      ev_timer_set(&bound_timer_, static_cast<double>(max_wait_ns) / 1e9, 0.0);
       ev_timer_start(loop_, &bound_timer_);
     }
     ev_run(loop_, EVRUN_ONCE);
@@ -78,7 +78,7 @@ class LibevLoop final : public Loop {
     return true;
   }
 
-  void poll(int) override {}  // run_once() is libev's own
+  void poll(std::int64_t) override {}  // run_once_ns() is libev's own
 
  private:
   static void on_io(struct ev_loop*, ev_io* w, int revents) {

@@ -92,12 +92,10 @@ void Loop::set_timer(long ms) {
   if (timer_armed_) timer_at_ns_ = mono_ns() + static_cast<std::int64_t>(ms) * 1'000'000;
 }
 
-int Loop::wait_ms(int max_wait_ms) const {
-  if (!timer_armed_) return max_wait_ms;
-  const std::int64_t d = timer_at_ns_ - mono_ns();
-  // Rounded up: waking a little late is harmless, waking early spins until the deadline.
-  const auto ms = static_cast<int>(std::max<std::int64_t>(0, (d + 999'999) / 1'000'000));
-  return max_wait_ms < 0 ? ms : std::min(ms, max_wait_ms);
+std::int64_t Loop::wait_ns(std::int64_t max_wait_ns) const {
+  if (!timer_armed_) return max_wait_ns;
+  const std::int64_t d = std::max<std::int64_t>(0, timer_at_ns_ - mono_ns());
+  return max_wait_ns < 0 ? d : std::min(d, max_wait_ns);
 }
 
 void Loop::dispatch(int fd, int events) {
@@ -113,11 +111,11 @@ void Loop::fire_timer_if_due() {
   }
 }
 
-int Loop::run_once(int max_wait_ms) {
+int Loop::run_once_ns(std::int64_t max_wait_ns) {
   apply_changes();
   const std::uint64_t before = stats_.events + stats_.timer_fires;
   ++stats_.waits;
-  poll(wait_ms(max_wait_ms));
+  poll(wait_ns(max_wait_ns));
   fire_timer_if_due();
   return static_cast<int>(stats_.events + stats_.timer_fires - before);
 }

@@ -29,8 +29,11 @@ class PerformDriver final : public Backend {
     return multi;
   }
 
-  int run_once(int max_wait_ms) override {
+  int run_once_ns(std::int64_t max_wait_ns) override {
     if (!multi_) return 0;
+    // The engine's timeout is in ms (as curl_multi_timeout's): so is this driver's wait.
+    const long max_wait_ms =
+        max_wait_ns < 0 ? -1 : static_cast<long>((max_wait_ns + 999'999) / 1'000'000);
     long wait = multi_->timeout();
     if (wait < 0 || (max_wait_ms >= 0 && wait > max_wait_ms)) wait = max_wait_ms;
     ++stats_.waits;

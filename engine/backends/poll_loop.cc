@@ -41,8 +41,9 @@ class PollLoop final : public Loop {
     return true;
   }
 
-  void poll(int timeout_ms) override {
-    const int n = ::poll(fds_.data(), fds_.size(), timeout_ms);
+  void poll(std::int64_t timeout_ns) override {
+    const timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
+    const int n = ::ppoll(fds_.data(), fds_.size(), timeout_ns < 0 ? nullptr : &ts, nullptr);
     if (n <= 0) return;
     ready_.clear();
     for (const pollfd& p : fds_) {

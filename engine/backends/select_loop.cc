@@ -48,10 +48,11 @@ class SelectLoop final : public Loop {
     return true;
   }
 
-  void poll(int timeout_ms) override {
+  void poll(std::int64_t timeout_ns) override {
     fd_set r = want_read_, w = want_write_;
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    const int n = ::select(max_fd_ + 1, &r, &w, nullptr, timeout_ms < 0 ? nullptr : &tv);
+    const std::int64_t us = (timeout_ns + 999) / 1000;  // rounded up: never early
+    timeval tv{us / 1'000'000, us % 1'000'000};
+    const int n = ::select(max_fd_ + 1, &r, &w, nullptr, timeout_ns < 0 ? nullptr : &tv);
     if (n <= 0) return;
     // Collect first: dispatching changes the wanted sets (and max_fd_) under our feet.
     ready_.clear();

@@ -62,23 +62,26 @@ def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
 
 
 def test_every_engine_reports_a_refused_connection_as_couldnt_connect(tmp_path):
-    # A bound but not listening socket: connects to it are refused, and stay refused
-    # while the test holds it.
-    hold = socket.socket()
-    hold.bind(("127.0.0.1", 0))
-    port = hold.getsockname()[1]
-    try:
-        s = tmp_path / "refused.toml"
-        s.write_text(f'target = "http://127.0.0.1:{port}/x"\nconnections = 20\n'
-                     'engine = ["msbench", "libcurl", "floor"]\nwarmup_s = 0.1\nduration_s = 0.2\n')
-        out = tmp_path / "r.json"
-        r = run("run", s, "--out", out)
-        assert r.returncode == 0, r.stderr
-        for one in json.loads(out.read_text())["runs"]:
-            check_accounting(one)
-            assert one["accounting"]["ended"]["couldnt_connect"] == 20, one["config"]["engine"]
-    finally:
-        hold.close()
+    # The worker holds a port bound but not listening: connects to it are refused.
+    s = tmp_path / "refused.toml"
+    s.write_text('fault = "refused"\nfault_fraction = 1.0\nconnections = 20\n'
+                 'engine = ["msbench", "libcurl", "floor"]\nwarmup_s = 0.1\nduration_s = 0.2\n')
+    out = tmp_path / "r.json"
+    r = run("run", s, "--out", out)
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert [one["config"]["engine"] for one in runs] == ["msbench", "libcurl", "floor"]
+    for one in runs:
+        check_accounting(one)
+        assert one["accounting"]["ended"]["couldnt_connect"] == 20, one["config"]["engine"]
+
+
+def test_a_load_runs_on_msbenchs_engine_only(tmp_path):
+    s = tmp_path / "bad.toml"
+    s.write_text('target = "http://127.0.0.1:1/x"\nengine = ["msbench", "libcurl"]\n')
+    r = run("run", s)
+    assert r.returncode == 2
+    assert f"{s}:2: key 'engine': a load runs on msbench's own engine" in r.stderr
 
 
 def test_reference_engine_on_perform_backend_is_a_scenario_error(tmp_path):

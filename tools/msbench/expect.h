@@ -15,12 +15,15 @@
 namespace msb::cli {
 
 struct Expectation {
-  std::string what;  // a result name, or "still_running"
+  std::string what;  // a result name, "still_running", a status ("404") or a class ("5xx")
   enum class Kind { exact, all, some, none } kind = Kind::exact;
   std::uint64_t count = 0;  // for exact
   std::string where;        // "file:line", for messages
 };
 
+// Whether an [expect] key names an HTTP status ("404") or class ("5xx") rather than a
+// result code: those count completed responses (requests/by_status).
+bool is_status_expectation(const std::string& what);
 // Every expectation `r` misses, as one message each ("" entries never appear).
 std::vector<std::string> missed_expectations(const std::vector<Expectation>& expect,
                                              const RunResult& r);

@@ -42,6 +42,10 @@ nlohmann::json to_json(const T& v) {
     nlohmann::json o = nlohmann::json::object();
     for (const auto& [code, h] : v) o[result_name(static_cast<Result>(code))] = histogram_json(h);
     return o;
+  } else if constexpr (std::is_same_v<T, StatusCounts>) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [status, n] : v) o[std::to_string(status)] = n;
+    return o;
   } else {
     return nlohmann::json(v);
   }
@@ -63,6 +67,10 @@ void from_json(const nlohmann::json& j, T& v) {
       const char* name = result_name(static_cast<Result>(i));
       if (j.contains(name)) v[i] = histogram_from_json(j.at(name));
     }
+  } else if constexpr (std::is_same_v<T, StatusCounts>) {
+    v.clear();
+    for (const auto& [status, n] : j.items())
+      v[std::stoi(status)] = n.template get<std::uint64_t>();
   } else {
     v = j.get<T>();
   }
@@ -74,6 +82,11 @@ void merge_value(T& into, const T& from, Rule rule, const char* name) {
     into.merge(from);
   } else if constexpr (std::is_same_v<T, ResultHistograms>) {
     for (const auto& [code, h] : from) into[code].merge(h);
+  } else if constexpr (std::is_same_v<T, StatusCounts>) {
+    for (const auto& [status, n] : from) into[status] += n;
+  } else if constexpr (std::is_same_v<T, StringList>) {
+    if (rule != Rule::label)
+      throw std::logic_error(std::string(name) + ": a list can only be a label");
   } else if constexpr (std::is_same_v<T, ResultCounts>) {
     for (std::size_t i = 0; i < into.size(); ++i) into[i] += from[i];
   } else if constexpr (std::is_same_v<T, std::vector<std::uint64_t>>) {

@@ -17,13 +17,15 @@ int phase_rank(const std::string& p) {
 }  // namespace
 
 std::string format_progress(const Progress& p) {
-  return fmt::format("P {} {} {} {} {} {} {}\n", p.phase, p.open, p.calls, p.ended_ok,
-                     p.ended_failed, p.p50_us, p.p99_us);
+  return fmt::format("P {} {} {} {} {} {} {} {} {} {}\n", p.phase, p.open, p.calls, p.ended_ok,
+                     p.ended_failed, p.p50_us, p.p99_us, p.requests, p.request_p50_us,
+                     p.request_p99_us);
 }
 
 Progress parse_progress(std::istream& fields) {
   Progress p;
-  fields >> p.phase >> p.open >> p.calls >> p.ended_ok >> p.ended_failed >> p.p50_us >> p.p99_us;
+  fields >> p.phase >> p.open >> p.calls >> p.ended_ok >> p.ended_failed >> p.p50_us >> p.p99_us >>
+      p.requests >> p.request_p50_us >> p.request_p99_us;
   return p;
 }
 
@@ -52,19 +54,28 @@ void ProgressView::render(bool force) {
   const std::string ph = phase();
   const bool changed = ph != last_phase_;
   if (!force && !changed && dt < 0.5) return;
-  std::uint64_t open = 0, calls = 0, errors = 0;
-  double p50 = 0, p99 = 0;
+  std::uint64_t open = 0, calls = 0, errors = 0, requests = 0;
+  double p50 = 0, p99 = 0, rp50 = 0, rp99 = 0;
   for (const auto& w : workers_) {
     open += w.open;
     calls += w.calls;
     errors += w.ended_failed;
+    requests += w.requests;
     p50 = std::max(p50, w.p50_us);
     p99 = std::max(p99, w.p99_us);
+    rp50 = std::max(rp50, w.request_p50_us);
+    rp99 = std::max(rp99, w.request_p99_us);
   }
   const double rate = dt > 0 && calls >= last_calls_ ? double(calls - last_calls_) / dt : 0;
-  const std::string line = fmt::format(
+  std::string line = fmt::format(
       "{} | {:<9} | open {}/{} | {:.0f} calls/s | p50 {:.1f} us p99 {:.1f} us | errors {}", label_,
       ph, open, target_, rate, p50, p99, errors);
+  if (requests > 0) {
+    const double rps =
+        dt > 0 && requests >= last_requests_ ? double(requests - last_requests_) / dt : 0;
+    line += fmt::format(" | {:.0f} req/s, request p50 {:.0f} us p99 {:.0f} us", rps, rp50, rp99);
+  }
+  last_requests_ = requests;
   if (tty_) {
     fmt::print(out_, "\r{:<120}", line);
     std::fflush(out_);

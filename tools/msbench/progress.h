@@ -35,6 +35,7 @@ class ProgressView {
   std::vector<Progress> workers_;
   std::string last_phase_;
   std::uint64_t last_calls_ = 0;
+  std::uint64_t last_requests_ = 0;
   std::chrono::steady_clock::time_point last_render_, last_line_;
 };
 

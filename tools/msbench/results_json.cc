@@ -75,6 +75,16 @@ json run_json(const RunResult& r) {
   j["timers"]["rotations_per_op"] = ts.ops() ? double(ts.rotations) / double(ts.ops()) : 0;
   j["timers"]["steps_per_op"] = ts.ops() ? double(ts.steps) / double(ts.ops()) : 0;
   j["loop"]["events_per_wait"] = r.loop.events_per_wait();
+  j["connect_rate"] = {{"asked", r.config.connect_rate}, {"achieved", r.connect_rate_achieved()}};
+  if (r.is_load()) {
+    j["requests"]["per_s"] = r.requests_per_s();
+    j["requests"]["bytes_per_s"] = r.body_bytes_per_s();
+    j["requests"]["by_class"] = r.by_class();
+    if (r.config.rate > 0) {
+      j["rate"]["asked"] = r.config.rate;
+      j["rate"]["achieved"] = r.requests_per_s();
+    }
+  }
   return j;
 }
 

@@ -20,6 +20,20 @@ namespace msb::cli {
 
 struct RunConfig {
   std::string target = "builtin";
+  // Load: what each request asks. A path, method, headers and body for one kind of request,
+  // or [[request]] tables (each kept as a compact JSON object: url or path, method, headers,
+  // body, weight) for a weighted mix. With neither, a builtin target runs the trickle
+  // workload (one long response per connection).
+  std::string path;
+  std::string method = "GET";
+  StringList headers;
+  std::string body;  // the text, or @file
+  StringList requests;
+  int requests_per_connection = -1;  // -1: 0 (keep-alive for the whole run) for load, else 1
+  double rate = 0;                   // > 0: the open model, requests per second over all workers
+  int think_time_ms = 0;
+  int pipeline = 1;
+  StringList source_addresses;
   int addresses = 1;
   int ports = 1;
   int connections = 1000;
@@ -50,6 +64,13 @@ struct RunConfig {
   int workers = 0;
   int repetition = 0;
   int pair = 0;
+
+  // A request workload (a path, [[request]] tables, or a URL target), not the trickle one.
+  bool is_load() const { return !path.empty() || !requests.empty() || target != "builtin"; }
+  // What requests_per_connection means here (-1 resolved).
+  int effective_requests_per_connection() const {
+    return requests_per_connection >= 0 ? requests_per_connection : (is_load() ? 0 : 1);
+  }
 };
 
 // A RunConfig row: a field (rule label: the same in every part of a run; total: parts'
@@ -63,7 +84,8 @@ struct ConfigKey {
   double min = 0, max = 0;                             // integer and number keys
   std::vector<std::string> (*choices)() = nullptr;     // a string key's values; null: any
   std::string (*check)(const std::string&) = nullptr;  // "" if the value is fine
-  bool scenario = true;  // false: set by the runner for each run, not by a scenario
+  bool scenario = true;       // false: set by the runner for each run, not by a scenario
+  bool builtin_only = false;  // means something only with the built-in server
 };
 const std::vector<ConfigKey>& config_keys();
 const ConfigKey* find_config_key(const std::string& name);
@@ -75,6 +97,7 @@ struct Sample {
   double t_s = 0;
   std::uint64_t open = 0;
   std::uint64_t calls = 0;
+  std::uint64_t requests = 0;
   std::uint64_t ended_ok = 0;
   std::uint64_t ended_failed = 0;
   double p50_us = 0, p99_us = 0;
@@ -94,6 +117,19 @@ struct RunResult {
   double cpu_user_s = 0, cpu_sys_s = 0;
   std::int64_t rss_before_kb = 0, rss_open_kb = 0;
   bool interrupted = false;
+  // Load: every request of the run (ramp-up to the drain at the end: what the server saw),
+  // and the measured phase's share, for rates; the histograms are the measured phase's.
+  std::uint64_t requests_completed = 0;
+  std::uint64_t requests_failed = 0;
+  std::uint64_t response_body_bytes = 0;
+  StatusCounts by_status;
+  std::uint64_t requests_measured = 0;
+  std::uint64_t measured_body_bytes = 0;
+  Histogram request_ns;              // from when it was due (open model) or sent (closed)
+  Histogram request_uncorrected_ns;  // open model: from when it was sent
+  Histogram connect_ns;
+  Histogram first_byte_ns;            // from when it was sent
+  std::uint64_t requests_behind = 0;  // open model: due, not yet sent, when measuring ended
   int workers = 1;
   int listen_ports = 0;
   std::vector<Sample> series;         // sample_fields()
@@ -102,7 +138,22 @@ struct RunResult {
   // started = ended (any result) + still running: a mismatch is an engine bug.
   bool accounting_holds() const;
   std::uint64_t ended_total() const;
+  bool is_load() const { return config.is_load(); }
+  // Load, over the measured phase.
+  double requests_per_s() const {
+    return measured_s > 0 ? double(requests_measured) / measured_s : 0;
+  }
+  double body_bytes_per_s() const {
+    return measured_s > 0 ? double(measured_body_bytes) / measured_s : 0;
+  }
+  // Completed responses by status class, "1xx" .. "5xx" (600-999 count as 5xx).
+  std::map<std::string, std::uint64_t> by_class() const;
+  // Connections per second during ramp-up (what the connect rate achieved).
+  double connect_rate_achieved() const;
 };
+// A status's class digit: 1 to 5; the invalid 600-999 count as 5 (RFC 9110 §15).
+int status_class(int status);
+
 // RunResult's own fields; config, engine, loop and series have their tables, and per_worker
 // holds RunResults.
 const FieldTable<RunResult>& run_fields();

@@ -45,6 +45,7 @@ RunResult run_one(const RunConfig& config, const std::atomic<bool>& stop,
     plan.count = workers;
     plan.connections = config.connections / workers + (w < config.connections % workers ? 1 : 0);
     plan.connect_rate = config.connect_rate / workers;
+    plan.rate = config.rate / workers;
     fleet.describe(w, plan);
   }
   ProgressView view(stderr, options.tty, options.label, config.connections, workers);

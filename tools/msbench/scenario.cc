@@ -13,13 +13,17 @@
 #include <type_traits>
 #include <variant>
 
+#include <arpa/inet.h>
+
 #include "engine.h"
+#include "msb/http_syntax.h"
+#include "workload.h"
 
 namespace msb::cli {
 
 namespace {
 
-using Value = std::variant<std::int64_t, double, std::string, bool>;
+using Value = std::variant<std::int64_t, double, std::string, bool, StringList>;
 
 // Where a value came from, for error messages: "file:line" or "--set".
 struct Origin {
@@ -31,15 +35,68 @@ struct Origin {
   throw ScenarioError(o.where + ": key '" + o.key + "': " + what);
 }
 
-enum class Kind { integer, number, string, boolean };
+enum class Kind { integer, number, string, boolean, strings };
 
 // A key's kind follows from its member's type.
 Kind kind_of(const ConfigKey& k) {
   const std::string t = key_type(k);
-  return t == "integer"  ? Kind::integer
-         : t == "number" ? Kind::number
-         : t == "string" ? Kind::string
-                         : Kind::boolean;
+  return t == "integer"   ? Kind::integer
+         : t == "number"  ? Kind::number
+         : t == "string"  ? Kind::string
+         : t == "strings" ? Kind::strings
+                          : Kind::boolean;
+}
+
+// A body as a scenario gives it: the text, or @file for a file that must be readable.
+std::string body_problem(const std::string& body) {
+  if (body.empty() || body[0] != '@') return "";
+  std::ifstream in(body.substr(1), std::ios::binary);
+  return in ? "" : "body file '" + body.substr(1) + "' cannot be read";
+}
+
+// A request header as a scenario gives it: one "Name: value" line.
+std::string header_problem(const std::string& h) {
+  const auto colon = h.find(':');
+  if (colon == std::string::npos || !is_token(std::string_view(h).substr(0, colon))) {
+    return "'" + h + "' is not a \"Name: value\" header";
+  }
+  if (h.find_first_of("\r\n") != std::string::npos) return "a header may not hold a line break";
+  return "";
+}
+
+bool is_ip(const std::string& s) {
+  in6_addr a6;
+  in_addr a4;
+  return inet_pton(AF_INET, s.c_str(), &a4) == 1 || inet_pton(AF_INET6, s.c_str(), &a6) == 1;
+}
+
+// A list of strings (headers, source addresses): a TOML array is the value itself, not a
+// sweep; source_addresses may also be a count N of 127.0.0.1 .. 127.0.0.N.
+StringList read_strings(const ConfigKey& spec, const toml::node& node, const Origin& o) {
+  StringList out;
+  const std::string name = spec.name;
+  if (name == "source_addresses") {
+    if (auto n = node.value_exact<std::int64_t>()) {
+      if (*n < 1 || *n > 254) fail(o, "a count of loopback addresses is 1 to 254");
+      for (int i = 1; i <= *n; ++i) out.push_back("127.0.0." + std::to_string(i));
+      return out;
+    }
+  }
+  const toml::array* arr = node.as_array();
+  if (!arr)
+    fail(o, name == "source_addresses" ? "expected a list of IP addresses or a count"
+                                       : "expected a list of strings");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    auto s = arr->get(i)->value_exact<std::string>();
+    if (!s) fail(o, "expected a list of strings");
+    if (name == "headers") {
+      if (const std::string why = header_problem(*s); !why.empty()) fail(o, why);
+    } else if (name == "source_addresses" && !is_ip(*s)) {
+      fail(o, "'" + *s + "' is not an IP address");
+    }
+    out.push_back(*s);
+  }
+  return out;
 }
 
 std::int64_t as_int(const Value& v) {
@@ -65,6 +122,8 @@ void set_key(const ConfigKey& k, RunConfig& c, const Value& v) {
           c.*m = static_cast<T>(as_num(v));
         else if constexpr (std::is_same_v<T, std::string>)
           c.*m = std::get<std::string>(v);
+        else if constexpr (std::is_same_v<T, StringList>)
+          c.*m = std::get<StringList>(v);
       },
       k.member);
 }
@@ -145,6 +204,8 @@ Value to_value(const ConfigKey& spec, const toml::node& node, const Origin& o) {
       if (!b) fail(o, "expected true or false");
       return *b;
     }
+    case Kind::strings:
+      return read_strings(spec, node, o);
   }
   return v;
 }
@@ -165,10 +226,14 @@ std::vector<Expectation> read_expect(const toml::node& node, const std::string& 
   for (auto&& [k, v] : *t) {
     const std::string key(k.str());
     const Origin o{where(file, v), "expect." + key};
-    bool known = key == "still_running";
+    bool known = key == "still_running" || is_status_expectation(key);
     for (int i = 0; i < kResultCount && !known; ++i)
       known = key == result_name(static_cast<Result>(i));
-    if (!known) fail(o, "not a result code (see `msbench keys`) or still_running");
+    if (!known) {
+      fail(o,
+           "not a result code (see `msbench keys`), still_running, a status (\"404\") or a "
+           "class (\"5xx\")");
+    }
     Expectation e;
     e.what = key;
     e.where = o.where;
@@ -196,6 +261,10 @@ struct Setting {
 // Reads `node` (a scalar or an array of scalars) for key `spec`.
 Setting read_setting(const ConfigKey& spec, const toml::node& node, const Origin& o) {
   Setting s{&spec, {}, false};
+  if (kind_of(spec) == Kind::strings) {
+    s.values.push_back(to_value(spec, node, o));  // the list is the value: not swept
+    return s;
+  }
   if (const toml::array* arr = node.as_array()) {
     if (arr->empty()) fail(o, "an empty list sweeps nothing");
     s.is_list = true;
@@ -259,6 +328,56 @@ nlohmann::json expect_json(const std::vector<Expectation>& expect) {
   return j;
 }
 
+// [[request]] tables: each a kind of request of a weighted mix, kept as a compact JSON
+// object (url or path, method, headers, body, weight).
+StringList read_request_tables(const toml::node& node, const std::string& file) {
+  const toml::array* arr = node.as_array();
+  const Origin whole{where(file, node), "request"};
+  if (!arr || arr->empty()) fail(whole, "expected [[request]] tables");
+  StringList out;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* t = arr->get(i)->as_table();
+    const Origin at{where(file, *arr->get(i)), "request[" + std::to_string(i + 1) + "]"};
+    if (!t) fail(at, "expected a table ([[request]])");
+    nlohmann::json j = nlohmann::json::object();
+    for (auto&& [k, v] : *t) {
+      const std::string name(k.str());
+      const Origin o{where(file, v), at.key + "." + name};
+      auto text = [&] {
+        auto s = v.value_exact<std::string>();
+        if (!s) fail(o, "expected a string");
+        return *s;
+      };
+      if (name == "url") {
+        j["url"] = text();
+        if (j["url"].get<std::string>().rfind("http://", 0) != 0)
+          fail(o, "expected an http:// URL");
+      } else if (name == "path") {
+        j["path"] = text();
+        if (j["path"].get<std::string>().rfind('/', 0) != 0) fail(o, "a path starts with /");
+      } else if (name == "method") {
+        j["method"] = text();
+        if (!is_token(j["method"].get<std::string>())) fail(o, "the method is not an HTTP token");
+      } else if (name == "headers") {
+        const ConfigKey* headers = find_key("headers");
+        j["headers"] = read_strings(*headers, v, o);
+      } else if (name == "body") {
+        j["body"] = text();
+        if (const std::string why = body_problem(j["body"]); !why.empty()) fail(o, why);
+      } else if (name == "weight") {
+        auto w = v.value<double>();
+        if (!w || !(*w > 0)) fail(o, "expected a weight > 0");
+        j["weight"] = *w;
+      } else {
+        fail(o, "unknown key (known: url, path, method, headers, body, weight)");
+      }
+    }
+    if (!j.contains("url") && !j.contains("path")) fail(at, "give a url or a path");
+    out.push_back(j.dump());
+  }
+  return out;
+}
+
 // The file's keys, in the file's order (toml++ iterates tables in key order).
 void read_file_keys(const toml::table& root, const std::string& file, Scenario& sc,
                     Settings& settings) {
@@ -285,6 +404,9 @@ void read_file_keys(const toml::table& root, const std::string& file, Scenario& 
       auto i = node.value_exact<std::int64_t>();
       if (!i || *i < 1 || *i > 1000) fail(o, "expected an integer in [1, 1000]");
       sc.repetitions = int(*i);
+    } else if (key == "request") {
+      Setting s{find_key("requests"), {read_request_tables(node, file)}, false};
+      settings.set("requests", std::move(s), o);
     } else {
       const ConfigKey* spec = find_key(key);
       if (!spec) fail(o, "unknown key (known: " + known_keys() + ")");
@@ -376,6 +498,57 @@ void expand_sweep(Scenario& sc, Settings& settings) {
 
 }  // namespace
 
+// What a run's keys mean together: refused with the key that does not fit, where it was set.
+void check_run(const RunConfig& c, const Settings& settings, const std::string& file) {
+  const auto origin = [&](const char* key) {
+    const auto o = settings.origins.find(key);
+    return o != settings.origins.end() ? o->second : Origin{file, key};
+  };
+  const auto set = [&](const char* key) { return settings.origins.count(key) > 0; };
+  const std::string conflict = engine_backend_conflict(c.engine, c.backend);
+  if (!conflict.empty()) fail(origin("engine"), conflict);
+  if (c.target != "builtin") {
+    for (const auto& k : config_keys()) {
+      if (k.builtin_only && set(k.name)) {
+        fail(origin(k.name), "applies to the built-in server only, and the target is a URL");
+      }
+    }
+  }
+  if (!c.is_load()) {
+    for (const char* key : {"method", "headers", "body", "rate", "think_time_ms", "pipeline"}) {
+      if (set(key)) {
+        fail(origin(key),
+             "applies to a load: give a path, [[request]] tables or an http:// target");
+      }
+    }
+    return;
+  }
+  if (c.engine != "msbench") {
+    fail(origin("engine"),
+         "a load runs on msbench's own engine; the references (libcurl, floor) "
+         "take the trickle workload");
+  }
+  if (!c.path.empty() && c.path[0] != '/') fail(origin("path"), "a path starts with /");
+  if (!c.path.empty() && !c.requests.empty()) {
+    fail(origin("path"), "give a path or [[request]] tables, not both");
+  }
+  if (const std::string why = body_problem(c.body); !why.empty()) fail(origin("body"), why);
+  if (c.rate > 0) {
+    if (c.pipeline > 1)
+      fail(origin("pipeline"), "the open model sends requests one at a time (pipeline = 1)");
+    if (c.think_time_ms > 0)
+      fail(origin("think_time_ms"),
+           "the open model sends at its rate: think time is for the closed model");
+  }
+  if (c.requests.size() > 1) {
+    if (c.effective_requests_per_connection() > 1) {
+      fail(origin("requests_per_connection"),
+           "with several [[request]] kinds each request is drawn on its own: 0 (keep-alive) or 1");
+    }
+    if (c.pipeline > 1) fail(origin("pipeline"), "several [[request]] kinds cannot be pipelined");
+  }
+}
+
 Scenario parse_scenario(const std::string& text, const std::string& file,
                         const std::vector<std::string>& overrides) {
   toml::table root;
@@ -393,12 +566,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
   apply_overrides(overrides, sc, settings);
   if (sc.output.empty()) sc.output = "out/" + sc.name + ".json";
   expand_sweep(sc, settings);
-  for (const RunConfig& c : sc.runs) {
-    const std::string conflict = engine_backend_conflict(c.engine, c.backend);
-    if (conflict.empty()) continue;
-    const auto o = settings.origins.find("engine");
-    fail(o != settings.origins.end() ? o->second : Origin{file, "engine"}, conflict);
-  }
+  for (const RunConfig& c : sc.runs) check_run(c, settings, file);
   sc.resolved["name"] = sc.name;
   sc.resolved["file"] = file;
   sc.resolved["output"] = sc.output;

@@ -13,19 +13,93 @@ void histogram_row(std::FILE* out, const char* name, const Histogram& h) {
              us(h.quantile(0.999)), us(h.max()));
 }
 
+// "1,234,567": counts read at a glance.
+std::string grouped(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::string what_a_load_asks(const RunConfig& c) {
+  std::string what =
+      c.requests.size() > 1
+          ? fmt::format("a mix of {} kinds of request", c.requests.size())
+          : fmt::format("{} {}{}", c.method, c.target == "builtin" ? "builtin" : c.target,
+                        c.target == "builtin" || !c.path.empty() ? c.path : "");
+  const int per = c.effective_requests_per_connection();
+  const std::string connections = per == 0   ? "kept alive for the whole run"
+                                  : per == 1 ? "one request each"
+                                             : fmt::format("{} requests each", per);
+  if (c.rate > 0) {
+    return fmt::format("open model, {}/s, at most {} connections ({}); {}",
+                       grouped(static_cast<std::uint64_t>(c.rate)), c.connections, connections,
+                       what);
+  }
+  return fmt::format("closed model, {} connections ({}{}{}); {}", c.connections, connections,
+                     c.pipeline > 1 ? fmt::format(", pipeline {}", c.pipeline) : "",
+                     c.think_time_ms ? fmt::format(", think {} ms", c.think_time_ms) : "", what);
+}
+
+void print_load(const RunResult& r, std::FILE* out) {
+  const RunConfig& c = r.config;
+  fmt::print(out, "  requests      {} in the measured phase: {:.0f}/s, {:.2f} MiB/s of body\n",
+             grouped(r.requests_measured), r.requests_per_s(), r.body_bytes_per_s() / (1 << 20));
+  fmt::print(out, "                {} completed in the whole run, {} failed\n",
+             grouped(r.requests_completed), grouped(r.requests_failed));
+  std::string classes;
+  for (const auto& [cls, n] : r.by_class()) classes += fmt::format("  {} {}", cls, grouped(n));
+  fmt::print(out, "  status       {}\n", classes.empty() ? " none" : classes);
+  if (c.rate > 0) {
+    const double achieved = r.requests_per_s();
+    fmt::print(out, "  rate          asked {:.0f}/s, achieved {:.0f}/s ({:.1f}%){}\n", c.rate,
+               achieved, 100.0 * achieved / c.rate,
+               r.requests_behind ? fmt::format("; {} requests were due and not yet sent at the end",
+                                               grouped(r.requests_behind))
+                                 : "");
+    if (achieved < 0.95 * c.rate) {
+      fmt::print(
+          out,
+          "  !! the rate asked was not reached: latency counts from when each request was due\n");
+    }
+  }
+  fmt::print(out, "\n  {:<22} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "latency (us)", "count",
+             "p50", "p90", "p99", "p99.9", "max");
+  histogram_row(out, c.rate > 0 ? "request (from due)" : "request", r.request_ns);
+  if (c.rate > 0) histogram_row(out, "request (from sent)", r.request_uncorrected_ns);
+  histogram_row(out, "first byte", r.first_byte_ns);
+  if (r.connect_ns.count()) histogram_row(out, "connect", r.connect_ns);
+  fmt::print(out, "\n");
+}
+
 }  // namespace
 
 void print_summary(const RunResult& r, std::FILE* out) {
   const RunConfig& c = r.config;
   const MultiStats& e = r.engine;
-  fmt::print(out,
-             "\nmsbench run: {} connections ({:.1f}% active, {} B every {} ms), engine {}, "
-             "backend {}, sockindex {}, timers {}{}\n",
-             c.connections, c.active_fraction * 100, c.trickle_bytes, c.trickle_interval_ms,
-             c.engine, c.backend, c.sockindex, c.timers,
-             r.interrupted ? "  [PARTIAL: interrupted]" : "");
-  fmt::print(out, "  ramp-up {:.2f} s, measured {:.2f} s with {} connections open\n\n", r.ramp_s,
-             r.measured_s, r.open_at_measure);
+  const char* partial = r.interrupted ? "  [PARTIAL: interrupted]" : "";
+  if (r.is_load()) {
+    fmt::print(out, "\nmsbench run: {}\n  engine {}, backend {}, sockindex {}, timers {}{}\n",
+               what_a_load_asks(c), c.engine, c.backend, c.sockindex, c.timers, partial);
+    fmt::print(out,
+               "  ramp-up {:.2f} s, measured {:.2f} s; {} connections opened, {} open when "
+               "measuring began\n\n",
+               r.ramp_s, r.measured_s, grouped(e.connections_opened), grouped(r.open_at_measure));
+    print_load(r, out);
+  } else {
+    fmt::print(out,
+               "\nmsbench run: {} connections ({:.1f}% active, {} B every {} ms), engine {}, "
+               "backend {}, sockindex {}, timers {}{}\n",
+               c.connections, c.active_fraction * 100, c.trickle_bytes, c.trickle_interval_ms,
+               c.engine, c.backend, c.sockindex, c.timers, partial);
+    fmt::print(out, "  ramp-up {:.2f} s, measured {:.2f} s with {} connections open\n\n", r.ramp_s,
+               r.measured_s, r.open_at_measure);
+  }
+  if (r.ramp_s > 0.2 && r.connect_rate_achieved() < 0.9 * c.connect_rate &&
+      static_cast<double>(c.connections) > c.connect_rate * 0.2) {
+    fmt::print(out, "  !! connect rate asked {:.0f}/s, achieved {:.0f}/s\n\n", c.connect_rate,
+               r.connect_rate_achieved());
+  }
   fmt::print(out, "  {:<22} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "per call (us)", "calls",
              "p50", "p90", "p99", "p99.9", "max");
   histogram_row(out, "socket_action(socket)", e.socket_action_socket_ns);

@@ -1,21 +1,36 @@
 #include "worker.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <fstream>
 #include <stdexcept>
 
 #include "engine.h"
 #include "fields_json.h"
+#include "msb/clock.h"
 #include "server_process.h"
 
 namespace msb::cli {
 
 namespace {
 
+// At the end of a load, requests already sent get this long to be answered (nothing new
+// goes out), so that every request of the run is either answered or failed.
+constexpr double kDrainCapS = 10;
+
+// After a failed request, a closed-model client waits this long before its next one, so
+// that a server that refuses every connection is counted, not hammered in a spin.
+constexpr std::int64_t kRetryPauseNs = 10'000'000;
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::int64_t now_ns() {
+  return Clock::real().now_ns();
 }
 
 std::int64_t rss_kb() {
@@ -72,12 +87,26 @@ MultiOptions engine_options(const RunConfig& config, const WorkerPlan& plan,
   opt.dns_servers = workload.dns_server();
   opt.dns_timeout_ms = config.dns_timeout_ms;
   opt.dns_max_in_flight = config.dns_max_in_flight;
+  // Every connection of a load may wait idle between its requests: all of them are kept.
+  if (config.is_load()) {
+    opt.max_cached_connections =
+        std::max<std::size_t>(opt.max_cached_connections, plan.connections);
+  }
   if (config.local_ports > 0) {
     // A range of its own per worker, inside the default ephemeral range (32768-60999).
     opt.local_port_first = static_cast<std::uint16_t>(40000 + 1000 * (plan.index % 20));
     opt.local_port_last = static_cast<std::uint16_t>(opt.local_port_first + config.local_ports - 1);
   }
   return opt;
+}
+
+// A transfer's user pointer carries a number: a closed-model client, or the time an open-
+// model request was due.
+void* as_user(std::int64_t n) {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(n));
+}
+std::int64_t from_user(void* p) {
+  return static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(p));
 }
 
 }  // namespace
@@ -91,11 +120,24 @@ Worker::Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomi
       workload_(config, plan) {
   r_.config = config;
   r_.config.connections = plan.connections;  // this worker's share: shares add up on merge
+  if (config.is_load()) {
+    model_ = config.rate > 0        ? Model::open
+             : workload_.one_kind() ? Model::closed_loops
+                                    : Model::closed_requests;
+  }
   set_fd_limit(config, plan);
+  // A load waits for each request's due time: the kernel's default timer slack (50 us)
+  // would add itself to every wait, and to the latency counted from when requests were due.
+  if (model_ != Model::trickle) prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   backend_ = make_backend(config.backend);
-  const MultiOptions opt = engine_options(config, plan, workload_);
+  MultiOptions opt = engine_options(config, plan, workload_);
+  if (model_ != Model::trickle) opt.response_fn = [this](const Response& r) { on_response(r); };
   engine_ = make_engine(config.engine, *backend_, opt, opt.dns_servers);
-  ids_.reserve(static_cast<std::size_t>(plan.connections));
+  if (model_ == Model::trickle) ids_.reserve(static_cast<std::size_t>(plan.connections));
+  client_started_.assign(static_cast<std::size_t>(plan.connections), false);
+  client_ids_.assign(static_cast<std::size_t>(plan.connections), 0);
+  if (plan.rate > 0)
+    interval_ns_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(1e9 / plan.rate));
 }
 
 Worker::~Worker() = default;
@@ -109,33 +151,43 @@ RunResult Worker::run() {
   return std::move(r_);
 }
 
+// ---------------------------------------------------------------- phases
+
 void Worker::ramp_up() {
   r_.rss_before_kb = rss_kb();
   set_phase("ramp-up");
   const auto start = Clock::now();
-  while (!stop_) {
+  const auto target = static_cast<std::size_t>(plan_.connections);
+  std::size_t started = 0;  // connections (trickle) or clients (closed) added so far
+  while (!stop_ && model_ != Model::open) {
     const auto due = static_cast<std::size_t>(
         std::min<double>(plan_.connections, plan_.connect_rate * seconds_since(start) + 1));
     // A bounded batch per iteration: when connect() itself turns slow (the kernel's port
     // search near a million sockets), stop requests and the ramp limit are still seen.
-    const std::size_t batch_end = std::min(due, ids_.size() + 256);
-    while (ids_.size() < batch_end) ids_.push_back(engine_->add(workload_.next(ids_.size())));
-    backend_->run_once(10);
-    drain();
-    tick();
-    if (ids_.size() == static_cast<std::size_t>(plan_.connections) &&
-        engine_->sockets() + (ended_ok_ + ended_failed_) >= ids_.size()) {
-      break;
+    const std::size_t batch_end = std::min(due, started + 256);
+    for (; started < batch_end; ++started) {
+      if (model_ == Model::trickle) {
+        ids_.push_back(add(workload_.next(started)));
+      } else {
+        add_client(started);
+      }
+    }
+    step(10);
+    if (started == target) {
+      const bool all_open = model_ == Model::trickle
+                                ? engine_->sockets() + (ended_ok_ + ended_failed_) >= ids_.size()
+                                : clients_started_ >= target;
+      if (all_open) break;
     }
     if (seconds_since(start) > kRampCapS) break;
   }
-  r_.added = ids_.size();
   r_.ramp_s = seconds_since(start);
   r_.rss_open_kb = rss_kb();
 }
 
 void Worker::warm_up() {
   set_phase("warm-up");
+  next_due_ns_ = now_ns();
   run_for(config_.warmup_s);
 }
 
@@ -149,7 +201,9 @@ void Worker::measure() {
   cpu_times(&u0, &s0);
   const auto start = Clock::now();
   set_phase("measuring");
+  measuring_ = true;
   run_for(config_.duration_s);
+  measuring_ = false;
   r_.measured_s = seconds_since(start);
   double u1, s1;
   cpu_times(&u1, &s1);
@@ -158,14 +212,31 @@ void Worker::measure() {
   r_.engine = counters_since(engine_->stats(), engine_before);
   r_.loop = backend_->stats();
   subtract_measured(r_.loop, loop_before_, loop_fields());
+  if (model_ == Model::open && interval_ns_) {
+    const std::int64_t late = now_ns() - next_due_ns_;
+    r_.requests_behind = late >= 0 ? static_cast<std::uint64_t>(late / interval_ns_) + 1 : 0;
+  }
   r_.interrupted = stop_;
 }
 
 void Worker::teardown() {
   set_phase("teardown");
+  loading_ = false;
   drain();
-  for (std::uint64_t id : ids_) {
-    if (engine_->remove(id)) ++r_.still_running;
+  if (model_ == Model::trickle) {
+    for (std::uint64_t id : ids_) {
+      if (engine_->remove(id)) ++r_.still_running;
+    }
+  } else {
+    // Load: a graceful drain. Loops stop after what they sent, single requests finish;
+    // what is still running after kDrainCapS is dropped with the engine and counted so.
+    if (model_ == Model::closed_loops) {
+      for (std::uint64_t id : client_ids_) engine_->end_loop(id);
+    }
+    const auto start = Clock::now();
+    while (!stop_ && engine_->running() > 0 && seconds_since(start) < kDrainCapS) step(10);
+    drain();
+    r_.still_running = engine_->running();
   }
   engine_.reset();
 }
@@ -174,21 +245,140 @@ void Worker::run_for(double seconds) {
   const auto start = Clock::now();
   while (!stop_ && seconds_since(start) < seconds) {
     // Nothing left to measure once every transfer has ended (a fault scenario's usual end).
-    if (all_ended()) break;
-    backend_->run_once(50);
-    drain();
-    tick();
+    if (model_ == Model::trickle && all_ended()) break;
+    step(50);
   }
 }
 
-void Worker::drain() {
-  while (auto ended = engine_->next_done()) {
-    ++r_.ended_by_result[static_cast<std::size_t>(ended->result)];
-    r_.time_to_end_ns[static_cast<int>(ended->result)].record(
-        static_cast<std::uint64_t>(std::max<std::int64_t>(0, ended->total_us)) * 1000);
-    ++(ended->result == Result::ok ? ended_ok_ : ended_failed_);
+void Worker::step(int max_wait_ms) {
+  backend_->run_once_ns(wait_ns(std::int64_t{max_wait_ms} * 1'000'000));
+  drain();
+  if (loading_ && model_ != Model::trickle) {
+    const std::int64_t now = now_ns();
+    while (!restarts_.empty() && restarts_.top().first <= now) {
+      const std::uint64_t client = restarts_.top().second;
+      restarts_.pop();
+      add_client(client);
+    }
+    if (model_ == Model::open) schedule();
+  }
+  tick();
+}
+
+// ---------------------------------------------------------------- load
+
+std::uint64_t Worker::add(TransferSpec spec) {
+  ++r_.added;
+  return engine_->add(spec);
+}
+
+void Worker::add_client(std::uint64_t client) {
+  TransferSpec spec = workload_.request();
+  spec.user = as_user(static_cast<std::int64_t>(client));
+  const int per_connection = config_.effective_requests_per_connection();
+  if (model_ == Model::closed_loops) {
+    // The client is a request loop on its own connection.
+    spec.requests = static_cast<std::uint32_t>(per_connection);
+    spec.pipeline = static_cast<std::uint32_t>(config_.pipeline);
+    spec.think_time_ms = static_cast<std::uint32_t>(config_.think_time_ms);
+    spec.reuse_connection = false;  // after its requests, the connection is done
+  } else {
+    // One request, on a kept-alive connection from the cache (or a new one each time).
+    spec.reuse_connection = per_connection != 1;
+  }
+  const std::uint64_t id = add(std::move(spec));
+  if (client < client_ids_.size()) client_ids_[client] = id;
+}
+
+void Worker::schedule() {
+  const std::int64_t now = now_ns();
+  while (next_due_ns_ <= now && in_flight_ < static_cast<std::uint64_t>(plan_.connections)) {
+    TransferSpec spec = workload_.request();
+    spec.user = as_user(next_due_ns_);
+    spec.reuse_connection = config_.effective_requests_per_connection() != 1;
+    add(std::move(spec));
+    ++in_flight_;
+    next_due_ns_ += interval_ns_;
   }
 }
+
+std::int64_t Worker::wait_ns(std::int64_t max_wait_ns) const {
+  if (!loading_ || model_ == Model::trickle) return max_wait_ns;
+  std::int64_t next = INT64_MAX;
+  if (!restarts_.empty()) next = restarts_.top().first;
+  // An open model that is behind waits for a connection to come free, not for the clock.
+  if (model_ == Model::open && in_flight_ < static_cast<std::uint64_t>(plan_.connections)) {
+    next = std::min(next, next_due_ns_);
+  }
+  if (next == INT64_MAX) return max_wait_ns;
+  return std::clamp<std::int64_t>(next - now_ns(), 0, max_wait_ns);
+}
+
+void Worker::on_response(const Response& r) {
+  ++responses_;
+  std::int64_t from = r.sent_ns;
+  if (model_ == Model::open) {
+    from = from_user(r.user);
+  } else {
+    const auto client = static_cast<std::size_t>(from_user(r.user));
+    if (client < client_started_.size() && !client_started_[client]) {
+      client_started_[client] = true;
+      ++clients_started_;
+    }
+  }
+  const auto latency = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_ns - from));
+  requests_hist_.record(latency);
+  ++r_.requests_completed;
+  r_.response_body_bytes += r.body_bytes;
+  ++r_.by_status[r.http_status];
+  if (!measuring_) return;
+  ++r_.requests_measured;
+  r_.measured_body_bytes += r.body_bytes;
+  r_.request_ns.record(latency);
+  r_.first_byte_ns.record(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.first_byte_ns - r.sent_ns)));
+  if (model_ == Model::open) {
+    r_.request_uncorrected_ns.record(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_ns - r.start_ns)));
+  }
+  if (r.new_connection && r.connect_ns > 0)
+    r_.connect_ns.record(static_cast<std::uint64_t>(r.connect_ns));
+}
+
+void Worker::on_done(const Done& d) {
+  ++r_.ended_by_result[static_cast<std::size_t>(d.result)];
+  r_.time_to_end_ns[static_cast<int>(d.result)].record(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.timings.total_us)) * 1000);
+  ++(d.result == Result::ok ? ended_ok_ : ended_failed_);
+  if (model_ == Model::trickle) return;
+  if (d.result != Result::ok) ++r_.requests_failed;
+  if (model_ == Model::open) {
+    --in_flight_;
+    return;
+  }
+  const auto client = static_cast<std::uint64_t>(from_user(d.user));
+  if (client < client_started_.size() && !client_started_[client]) {
+    client_started_[client] = true;
+    ++clients_started_;
+  }
+  if (!loading_) return;
+  // The client goes on: its next request (or loop) at once, after its think time (a mix:
+  // the engine's loops think themselves), or after a pause if this one failed.
+  std::int64_t pause = 0;
+  if (d.result != Result::ok) {
+    pause = kRetryPauseNs;
+  } else if (model_ == Model::closed_requests) {
+    pause = std::int64_t{config_.think_time_ms} * 1'000'000;
+  }
+  if (pause == 0) return add_client(client);
+  restarts_.push({now_ns() + pause, client});
+}
+
+void Worker::drain() {
+  while (auto d = engine_->next_done()) on_done(*d);
+}
+
+// ---------------------------------------------------------------- progress
 
 void Worker::tick() {
   const auto now = Clock::now();
@@ -197,24 +387,39 @@ void Worker::tick() {
   const MultiStats s = engine_->stats();
   const Histogram& h = s.socket_action_socket_ns;
   const Histogram second = h.count() >= last_hist_.count() ? h.minus(last_hist_) : h;
+  const Histogram requests = requests_hist_.minus(last_requests_hist_);
   const std::uint64_t calls = s.socket_action_calls + s.perform_calls;
-  Progress p{phase_,
-             engine_->sockets(),
-             calls,
-             ended_ok_,
-             ended_failed_,
-             second.quantile(0.5) / 1000.0,
-             second.quantile(0.99) / 1000.0};
+  Progress p;
+  p.phase = phase_;
+  p.open = engine_->sockets();
+  p.calls = calls;
+  p.ended_ok = ended_ok_;
+  p.ended_failed = ended_failed_;
+  p.p50_us = second.quantile(0.5) / 1000.0;
+  p.p99_us = second.quantile(0.99) / 1000.0;
+  p.requests = responses_;
+  p.request_p50_us = requests.quantile(0.5) / 1000.0;
+  p.request_p99_us = requests.quantile(0.99) / 1000.0;
   last_report_ = now;
   if (report_) report_(p);
   if (sample_due) {
-    r_.series.push_back({seconds_since(run_start_), p.open, calls - last_calls_,
-                         ended_ok_ - last_ok_, ended_failed_ - last_failed_, p.p50_us, p.p99_us});
+    Sample sample;
+    sample.t_s = seconds_since(run_start_);
+    sample.open = p.open;
+    sample.calls = calls - last_calls_;
+    sample.requests = responses_ - last_responses_;
+    sample.ended_ok = ended_ok_ - last_ok_;
+    sample.ended_failed = ended_failed_ - last_failed_;
+    sample.p50_us = p.p50_us;
+    sample.p99_us = p.p99_us;
+    r_.series.push_back(sample);
     last_sample_ = now;
     last_calls_ = calls;
     last_ok_ = ended_ok_;
     last_failed_ = ended_failed_;
+    last_responses_ = responses_;
     last_hist_ = h;
+    last_requests_hist_ = requests_hist_;
   }
 }
 

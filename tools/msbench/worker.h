@@ -1,13 +1,25 @@
-// One engine process's share of a run, phase by phase: ramp-up at its connect rate,
-// warm-up, the measured steady state, teardown. Only the steady state goes into the
-// per-call histograms. The runner forks one worker per share (supervisor.h) and merges
-// their results.
+// One engine process's share of a run, phase by phase: ramp-up, warm-up, the measured
+// steady state, teardown. Only the steady state goes into the histograms. The runner forks
+// one worker per share (supervisor.h) and merges their results.
+//
+// What runs in those phases is the workload's model:
+//  - trickle: one transfer per connection, added at the connect rate, each a long response;
+//  - closed: `connections` clients, each sending its next request when the previous one is
+//    answered (after the think time). With one kind of request each client is an engine
+//    request loop on its own connection (requests_per_connection of them, then a new
+//    connection; pipeline at once); with a weighted mix, each request is a transfer of its
+//    own, drawn by weight, on a kept-alive connection from the engine's cache;
+//  - open: requests at a constant rate, each sent when due if one of the `connections` is
+//    free and queued until one is otherwise; latency counts from when it was due
+//    (coordinated omission corrected, as wrk2 does) and also from when it was sent.
+// The load runs through warm-up and the measured phase alike, whatever the server's speed.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -24,7 +36,9 @@ struct Progress {
   std::uint64_t open = 0;
   std::uint64_t calls = 0;  // since the run began
   std::uint64_t ended_ok = 0, ended_failed = 0;
-  double p50_us = 0, p99_us = 0;  // socket calls of the last second
+  double p50_us = 0, p99_us = 0;                  // socket calls of the last second
+  std::uint64_t requests = 0;                     // load: responses since the run began
+  double request_p50_us = 0, request_p99_us = 0;  // load: of the last second
 };
 
 class Worker {
@@ -39,17 +53,27 @@ class Worker {
 
  private:
   using Clock = std::chrono::steady_clock;
+  enum class Model { trickle, closed_loops, closed_requests, open };
 
-  void ramp_up();   // adds transfers at the connect rate until every connection is open
+  void ramp_up();   // the trickle workload's connections, or the closed model's clients
   void warm_up();   // runs, unmeasured
   void measure();   // runs with the histograms reset; counters become the phase's deltas
-  void teardown();  // removes what still runs and counts it as such
+  void teardown();  // ends what still runs and counts it as such
 
   void run_for(double seconds);
-  void drain();  // reads every ended transfer
-  void tick();   // progress every 0.5 s, a time-series sample every 1 s
+  void step(int max_wait_ms);  // one loop iteration: the engine, ended transfers, the load
+  void drain();                // reads every ended transfer
+  void tick();                 // progress every 0.5 s, a time-series sample every 1 s
   void set_phase(const char* name);
-  bool all_ended() const { return ended_ok_ + ended_failed_ >= ids_.size(); }
+  bool all_ended() const { return ended_ok_ + ended_failed_ >= r_.added; }
+
+  // Load.
+  void add_client(std::uint64_t client);  // the closed model's next request (or loop)
+  void schedule();                        // the open model: what is due goes out
+  std::int64_t wait_ns(std::int64_t max_wait_ns) const;  // until the next due request or restart
+  void on_response(const Response& r);
+  void on_done(const Done& d);
+  std::uint64_t add(TransferSpec spec);
 
   const RunConfig& config_;
   const WorkerPlan& plan_;
@@ -57,18 +81,34 @@ class Worker {
   Report report_;
   RunResult r_;
   Workload workload_;
+  Model model_ = Model::trickle;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Engine> engine_;
-  std::vector<std::uint64_t> ids_;
+  std::vector<std::uint64_t> ids_;  // trickle: every transfer, for teardown
   std::uint64_t ended_ok_ = 0, ended_failed_ = 0;
   LoopStats loop_before_;  // when measuring began
+  bool measuring_ = false;
+  bool loading_ = true;  // load models add requests until teardown
 
-  // Progress and the 1 s series read the same cumulative histogram: the difference from
+  // Closed model: clients that started (got a response or ended once), and restarts that
+  // wait (the think time of a mix, or a pause after an error), by due time.
+  std::vector<bool> client_started_;
+  std::vector<std::uint64_t> client_ids_;  // each client's transfer now
+  std::uint64_t clients_started_ = 0;
+  using Restart = std::pair<std::int64_t, std::uint64_t>;
+  std::priority_queue<Restart, std::vector<Restart>, std::greater<>> restarts_;
+  // Open model.
+  std::int64_t next_due_ns_ = 0;
+  std::int64_t interval_ns_ = 0;
+  std::uint64_t in_flight_ = 0;
+
+  // Progress and the 1 s series read the same cumulative histograms: the difference from
   // the last sample is the last second.
   std::string phase_ = "ramp-up";
   Clock::time_point run_start_, last_report_, last_sample_;
-  Histogram last_hist_;
-  std::uint64_t last_calls_ = 0, last_ok_ = 0, last_failed_ = 0;
+  Histogram last_hist_, requests_hist_, last_requests_hist_;
+  std::uint64_t last_calls_ = 0, last_ok_ = 0, last_failed_ = 0, responses_ = 0,
+                last_responses_ = 0;
 };
 
 // Runs a worker: the entry point of a worker process.

@@ -1,6 +1,12 @@
 #include "workload.h"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
 
 #include "closed_port.h"
 #include "dns_server.h"
@@ -11,6 +17,17 @@ namespace {
 
 constexpr std::size_t kNoreadPadding = 24 << 20;
 
+// A body as a scenario gives it: the text, or @file for a file's bytes.
+std::shared_ptr<const std::string> body_of(const std::string& body) {
+  if (body.empty()) return nullptr;
+  if (body[0] != '@') return std::make_shared<const std::string>(body);
+  std::ifstream in(body.substr(1), std::ios::binary);
+  if (!in) throw std::runtime_error("body file '" + body.substr(1) + "' cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::make_shared<const std::string>(text.str());
+}
+
 const server::Fault& fault_of(const RunConfig& c) {
   const server::Fault* f = server::find_fault(c.fault);
   if (!f) throw std::runtime_error("worker: unknown fault '" + c.fault + "'");
@@ -18,6 +35,30 @@ const server::Fault& fault_of(const RunConfig& c) {
 }
 
 }  // namespace
+
+std::vector<RequestKind> request_kinds(const RunConfig& config) {
+  std::vector<RequestKind> kinds;
+  if (config.requests.empty()) {
+    RequestKind k;
+    k.url = !config.path.empty() ? config.path : config.target;
+    k.method = config.method;
+    k.headers = config.headers;
+    k.body = body_of(config.body);
+    kinds.push_back(std::move(k));
+    return kinds;
+  }
+  for (const std::string& text : config.requests) {
+    const auto j = nlohmann::json::parse(text);
+    RequestKind k;
+    k.url = j.value("url", j.value("path", std::string()));
+    k.method = j.value("method", std::string("GET"));
+    k.headers = j.value("headers", std::vector<std::string>{});
+    k.body = body_of(j.value("body", std::string()));
+    k.weight = j.value("weight", 1.0);
+    kinds.push_back(std::move(k));
+  }
+  return kinds;
+}
 
 using server::FaultKind;
 
@@ -32,6 +73,20 @@ Workload::Workload(const RunConfig& config, const WorkerPlan& plan)
                             : static_cast<std::uint32_t>(
                                   (kRampCapS + config.warmup_s + config.duration_s + 60) * 1000)),
       rng_(config.seed * 1000003u + static_cast<std::uint64_t>(plan.index)) {
+  if (config.is_load()) {
+    kinds_ = request_kinds(config);
+    double sum = 0;
+    for (const auto& k : kinds_) cumulative_.push_back(sum += k.weight);
+    // Each worker connects from its own share of the source addresses when there are enough
+    // of them (no two share an address's ports), else from all of them.
+    const auto& all = config.source_addresses;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all.size() < static_cast<std::size_t>(plan.count) ||
+          i % static_cast<std::size_t>(plan.count) == static_cast<std::size_t>(plan.index)) {
+        sources_.push_back(all[i]);
+      }
+    }
+  }
   if (fault_.kind == FaultKind::refused) refusing_ = std::make_unique<server::ClosedPort>();
   if (fault_.kind == FaultKind::dns_silent) {
     if (config.fault_fraction < 1.0) {
@@ -59,6 +114,39 @@ TransferSpec Workload::next(std::size_t i) {
     // Larger than loopback's socket buffers on both sides, so the send blocks.
     spec.headers.push_back("X-Padding: " + std::string(kNoreadPadding, 'p'));
   }
+  return spec;
+}
+
+std::string Workload::absolute(const std::string& url_or_path) {
+  if (url_or_path.rfind("http://", 0) == 0) return url_or_path;
+  if (config_.target == "builtin") {
+    const std::string& base = plan_.bases[next_base_++ % plan_.bases.size()];
+    return base + url_or_path;
+  }
+  // A path on the target's origin.
+  const auto slash = config_.target.find('/', 7);
+  return config_.target.substr(0, slash) + url_or_path;
+}
+
+TransferSpec Workload::request() {
+  std::size_t k = 0;
+  if (kinds_.size() > 1) {
+    const double draw = coin_(rng_) * cumulative_.back();
+    k = static_cast<std::size_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), draw) -
+                                 cumulative_.begin());
+    k = std::min(k, kinds_.size() - 1);
+  }
+  const RequestKind& kind = kinds_[k];
+  TransferSpec spec;
+  spec.url = absolute(kind.url);
+  spec.method = kind.method;
+  spec.headers = kind.headers;
+  spec.body = kind.body;
+  if (!sources_.empty()) spec.source_address = sources_[next_source_++ % sources_.size()];
+  spec.total_timeout_ms = total_timeout_ms_;
+  spec.connect_timeout_ms = config_.connect_timeout_ms;
+  spec.low_speed_limit = config_.low_speed_limit;
+  spec.low_speed_time_ms = config_.low_speed_time_ms;
   return spec;
 }
 

@@ -1,6 +1,10 @@
-// What a worker asks for: the transfer each of its connections starts with, chosen from the
-// run's settings and the worker's share of the built-in world (its server's endpoints, the
-// DNS names, the faults it makes itself).
+// What a worker asks for, chosen from the run's settings and the worker's share of the
+// world (its server's endpoints, the DNS names, the source addresses, the faults it makes
+// itself):
+//  - the trickle workload (a builtin target with no request path): one long response per
+//    connection, idle or trickling or faulty, as the seeded draw says (next());
+//  - load (a request path, [[request]] tables, or a URL target): requests of one kind, or a
+//    weighted mix drawn per request (request()).
 #pragma once
 
 #include <cstdint>
@@ -25,12 +29,27 @@ struct WorkerPlan {
   int count = 1;
   int connections = 0;             // this worker's share
   double connect_rate = 0;         // this worker's share, per second
+  double rate = 0;                 // load, open model: this worker's share, per second
   std::vector<std::string> bases;  // builtin: "http://addr:port" of its server's endpoints
   // builtin with names: the server's ports by address index (127.0.0.1 is index 0), and
   // the DNS server that knows n<k>.msb.test -> 127.0.0.(1 + k % addresses).
   std::vector<std::vector<int>> ports_by_address;
   std::string dns_server;
 };
+
+// One kind of request of a load: where, and what it sends.
+struct RequestKind {
+  std::string url;  // absolute, or a path appended to the worker's base (builtin)
+  std::string method = "GET";
+  std::vector<std::string> headers;
+  std::shared_ptr<const std::string> body;  // null: none
+  double weight = 1;
+};
+
+// The kinds of request a load sends: from [[request]] tables (each a JSON object text), or
+// from path/method/headers/body. Throws std::runtime_error naming what is wrong (a body
+// file that cannot be read, a malformed entry).
+std::vector<RequestKind> request_kinds(const RunConfig& config);
 
 class Workload {
  public:
@@ -39,14 +58,22 @@ class Workload {
   ~Workload();
   // The DNS server the engine should ask ("" for the system's): the mute one for dns_silent.
   std::string dns_server() const;
-  // The transfer connection `i` of this worker starts. Which connections are active or
-  // faulty is a seeded choice, the same for every run of the seed; each worker draws from
-  // a stream of its own.
+
+  // The trickle workload: the transfer connection `i` of this worker starts. Which
+  // connections are active or faulty is a seeded choice, the same for every run of the
+  // seed; each worker draws from a stream of its own.
   TransferSpec next(std::size_t i);
+
+  // Load: whether every request is of one kind (then a connection can loop on it).
+  bool one_kind() const { return kinds_.size() == 1; }
+  // Load: a request of a kind drawn by weight, from the next source address in turn, with
+  // the run's timeouts.
+  TransferSpec request();
 
  private:
   std::string url(std::size_t i);
   std::string path(bool active, bool faulty) const;
+  std::string absolute(const std::string& url_or_path);
 
   const RunConfig& config_;
   const WorkerPlan& plan_;
@@ -56,6 +83,11 @@ class Workload {
   std::uint32_t total_timeout_ms_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> coin_{0.0, 1.0};
+  std::vector<RequestKind> kinds_;
+  std::vector<double> cumulative_;    // the kinds' weights, summed
+  std::vector<std::string> sources_;  // this worker's source addresses
+  std::size_t next_source_ = 0;
+  std::size_t next_base_ = 0;
 };
 
 // Ramp-up ends after this even if connections are missing.

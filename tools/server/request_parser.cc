@@ -9,7 +9,9 @@ namespace msb::server {
 
 namespace {
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -85,7 +87,8 @@ RequestParser::Status RequestParser::fail(int status, const char* reason) {
   return Status::error;
 }
 
-RequestParser::Status RequestParser::feed(const char* data, std::size_t len, std::size_t* consumed) {
+RequestParser::Status RequestParser::feed(const char* data, std::size_t len,
+                                          std::size_t* consumed) {
   std::size_t pos = 0;
   Status st = Status::more;
   while (pos < len && st == Status::more) {
@@ -102,13 +105,19 @@ RequestParser::Status RequestParser::feed(const char* data, std::size_t len, std
         }
         continue;
       }
-      case State::done: st = Status::done; continue;
-      case State::error: st = Status::error; continue;
-      default: break;
+      case State::done:
+        st = Status::done;
+        continue;
+      case State::error:
+        st = Status::error;
+        continue;
+      default:
+        break;
     }
     // A line: the request line, a field, a chunk size or end, a trailer.
     const void* nl = std::memchr(data + pos, '\n', len - pos);
-    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : len;
+    const std::size_t end =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : len;
     const std::size_t take = end - pos + (nl ? 1 : 0);
     const bool in_head = state_ == State::request_line || state_ == State::headers;
     if (in_head || state_ == State::trailers) head_bytes_ += take;
@@ -140,9 +149,12 @@ RequestParser::Status RequestParser::feed(const char* data, std::size_t len, std
 
 RequestParser::Status RequestParser::on_line(std::string_view line) {
   switch (state_) {
-    case State::request_line: return on_request_line(line);
-    case State::headers: return on_header_line(line);
-    case State::chunk_size: return on_chunk_size(line);
+    case State::request_line:
+      return on_request_line(line);
+    case State::headers:
+      return on_header_line(line);
+    case State::chunk_size:
+      return on_chunk_size(line);
     case State::chunk_data_end:
       if (!line.empty()) return fail(400, "chunk data not followed by CRLF");
       state_ = State::chunk_size;
@@ -157,7 +169,8 @@ RequestParser::Status RequestParser::on_line(std::string_view line) {
         return fail(400, "bad trailer field");
       }
       return Status::more;
-    default: return fail(400, "bad request");
+    default:
+      return fail(400, "bad request");
   }
 }
 

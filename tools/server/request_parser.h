@@ -5,21 +5,21 @@
 //
 // | input                                              | verdict                      | RFC 9112 |
 // |----------------------------------------------------|------------------------------|----------|
-// | request line "METHOD SP target SP HTTP/1.x"        | parsed; empty lines before it are skipped | §3, §2.2 |
-// | a method that is not a token, a bad target or more | 400                          | §3 |
-// |   than one SP, a version other than HTTP/1.0/1.1   | 400 (505 for HTTP/2+ and 0.9) | §2.3 |
-// | request line over 8 KiB                            | 414                          | §3 |
-// | field line: name not a token, space before colon,  | 400                          | §5.1, §5.2 (obs-fold: reject) |
-// |   obs-fold, NUL/CR/LF in a value                   |                              |  |
-// | request head over 64 KiB                           | 431                          | RFC 6585 §5 |
-// | HTTP/1.1 without Host, or several Host fields      | 400                          | §3.2 |
-// | Content-Length invalid, or several that differ     | 400                          | §6.3 (5) |
-// | Content-Length over the body limit                 | 413 (the body is not read)   | RFC 9110 §15.5.14 |
-// | Transfer-Encoding with a Content-Length            | 400                          | §6.3 (3): an attempt at smuggling |
-// | Transfer-Encoding other than a single chunked      | 501 (chunked not last: 400)  | §6.1, §6.3 (4) |
-// | Transfer-Encoding in an HTTP/1.0 request           | 400                          | §6.1 |
-// | chunked body: bad size or extension, missing CRLF  | 400                          | §7.1 |
-// | bare LF line ends                                  | accepted                     | §2.2 |
+// | request line "METHOD SP target SP HTTP/1.x"        | parsed; empty lines before it are skipped
+// | §3, §2.2 | | a method that is not a token, a bad target or more | 400 | §3 | |   than one SP, a
+// version other than HTTP/1.0/1.1   | 400 (505 for HTTP/2+ and 0.9) | §2.3 | | request line over 8
+// KiB                            | 414                          | §3 | | field line: name not a
+// token, space before colon,  | 400                          | §5.1, §5.2 (obs-fold: reject) | |
+// obs-fold, NUL/CR/LF in a value                   |                              |  | | request
+// head over 64 KiB                           | 431                          | RFC 6585 §5 | |
+// HTTP/1.1 without Host, or several Host fields      | 400                          | §3.2 | |
+// Content-Length invalid, or several that differ     | 400                          | §6.3 (5) | |
+// Content-Length over the body limit                 | 413 (the body is not read)   | RFC 9110
+// §15.5.14 | | Transfer-Encoding with a Content-Length            | 400                          |
+// §6.3 (3): an attempt at smuggling | | Transfer-Encoding other than a single chunked      | 501
+// (chunked not last: 400)  | §6.1, §6.3 (4) | | Transfer-Encoding in an HTTP/1.0 request | 400 |
+// §6.1 | | chunked body: bad size or extension, missing CRLF  | 400                          | §7.1
+// | | bare LF line ends                                  | accepted                     | §2.2 |
 //
 // Bodies are counted and discarded as they arrive: a request body of any size costs no memory.
 #pragma once
@@ -35,7 +35,7 @@ struct Request {
   std::string method;
   std::string target;
   bool http11 = true;
-  bool keep_alive = true;      // HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive"
+  bool keep_alive = true;  // HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive"
   bool expect_continue = false;
   std::uint64_t body_bytes = 0;  // consumed so far
 };
@@ -64,7 +64,15 @@ class RequestParser {
 
  private:
   enum class State : std::uint8_t {
-    request_line, headers, body_length, chunk_size, chunk_data, chunk_data_end, trailers, done, error
+    request_line,
+    headers,
+    body_length,
+    chunk_size,
+    chunk_data,
+    chunk_data_end,
+    trailers,
+    done,
+    error
   };
   Status fail(int status, const char* reason);
   Status on_line(std::string_view line);

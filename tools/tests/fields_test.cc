@@ -25,11 +25,11 @@ static_assert(sizeof(TimerStats) == 80,
               "TimerStats changed: give the new field a row in timer_fields()");
 static_assert(sizeof(LoopStats) == 40,
               "LoopStats changed: give the new field a row in loop_fields()");
-static_assert(sizeof(RunConfig) == 328,
+static_assert(sizeof(RunConfig) == 520,
               "RunConfig changed: give the new key a row in config_keys()");
-static_assert(sizeof(RunResult) - sizeof(MultiStats) - sizeof(ResultCounts) == 552,
+static_assert(sizeof(RunResult) - sizeof(MultiStats) - sizeof(ResultCounts) == 156616,
               "RunResult changed: give the new field a row in run_fields()");
-static_assert(sizeof(Sample) == 56, "Sample changed: give the new field a row in sample_fields()");
+static_assert(sizeof(Sample) == 64, "Sample changed: give the new field a row in sample_fields()");
 
 // And every member has its row: a row dropped from a table fails here (the counts are the
 // records' members, less MultiStats' two nested records, which have tables of their own).
@@ -38,9 +38,9 @@ TEST(Fields, EveryMemberHasARow) {
   EXPECT_EQ(sockindex_fields().size(), 8u);
   EXPECT_EQ(timer_fields().size(), 7u);
   EXPECT_EQ(loop_fields().size(), 5u);
-  EXPECT_EQ(config_keys().size(), 31u);
-  EXPECT_EQ(run_fields().size(), 14u);  // less config, engine, loop, series, per_worker
-  EXPECT_EQ(sample_fields().size(), 7u);
+  EXPECT_EQ(config_keys().size(), 41u);
+  EXPECT_EQ(run_fields().size(), 25u);  // less config, engine, loop, series, per_worker
+  EXPECT_EQ(sample_fields().size(), 8u);
 }
 
 // Gives every field of `r` a value of its own, different from its default and from the
@@ -73,6 +73,10 @@ void fill(R& r, const Table& table, int base) {
             v.clear();
             v[0].record(static_cast<std::uint64_t>(i));
             v[3].record(static_cast<std::uint64_t>(i * 100));
+          } else if constexpr (std::is_same_v<T, StatusCounts>) {
+            v = {{200, std::uint64_t(i)}, {503, std::uint64_t(i + 1)}};
+          } else if constexpr (std::is_same_v<T, StringList>) {
+            v = {"item" + std::to_string(i), "X-Header: " + std::to_string(i)};
           }
         },
         f.member);
@@ -146,7 +150,9 @@ void expect_merged(const R& a, const R& b, const R& m, const Table& table, const
           } else if constexpr (std::is_same_v<T, ResultCounts> ||
                                std::is_same_v<T, std::vector<std::uint64_t>>) {
             for (std::size_t k = 0; k < x.size(); ++k) EXPECT_EQ(got[k], x[k] + y[k]);
-          } else if constexpr (std::is_same_v<T, std::string>) {
+          } else if constexpr (std::is_same_v<T, StatusCounts>) {
+            for (const auto& [status, n] : x) EXPECT_EQ(got.at(status), n + y.at(status));
+          } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, StringList>) {
             EXPECT_EQ(got, x);
           } else if constexpr (std::is_same_v<T, bool>) {
             EXPECT_EQ(got, f.rule == Rule::any ? (x || y) : x);

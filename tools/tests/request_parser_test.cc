@@ -58,18 +58,41 @@ const std::vector<Vector>& vectors() {
       {"get", "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0, {"/a"}},
       {"bare_lf", "GET /a HTTP/1.1\nHost: x\n\n", 0, {"/a"}},
       {"empty_lines_first", "\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0, {"/a"}},
-      {"pipelined", "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", 0, {"/a", "/b"}},
+      {"pipelined",
+       "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+       0,
+       {"/a", "/b"}},
       {"post_length",
-       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello worldGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 0,
-       {"/p", "/n"}, 11},
+       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello worldGET /n "
+       "HTTP/1.1\r\nHost: x\r\n\r\n",
+       0,
+       {"/p", "/n"},
+       11},
       {"post_chunked",
-       "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=\"q\"\r\nhello\r\n0006\r\n world\r\n"
+       "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n5;ext=\"q\"\r\nhello\r\n0006\r\n world\r\n"
        "0\r\nX-T: 1\r\n\r\nGET /n HTTP/1.1\r\nHost: x\r\n\r\n",
-       0, {"/c", "/n"}, 11},
-      {"http10_keep_alive", "GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0, {"/k"}, 0, true},
+       0,
+       {"/c", "/n"},
+       11},
+      {"http10_keep_alive",
+       "GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+       0,
+       {"/k"},
+       0,
+       true},
       {"http10_closes", "GET /k HTTP/1.0\r\n\r\n", 0, {"/k"}, 0, false},
-      {"http11_close", "GET /k HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, {"/k"}, 0, false},
-      {"equal_lengths", "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\nok", 0, {"/p"}, 2},
+      {"http11_close",
+       "GET /k HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+       0,
+       {"/k"},
+       0,
+       false},
+      {"equal_lengths",
+       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\nok",
+       0,
+       {"/p"},
+       2},
       // Refused.
       {"method_not_token", "G(T /a HTTP/1.1\r\nHost: x\r\n\r\n", 400},
       {"two_spaces", "GET  /a HTTP/1.1\r\nHost: x\r\n\r\n", 400},
@@ -83,24 +106,35 @@ const std::vector<Vector>& vectors() {
       {"obs_fold", "GET /a HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400},
       {"nul_in_field", std::string("GET /a HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 38), 400},
       {"bad_length", "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n", 400},
-      {"conflicting_lengths", "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+      {"conflicting_lengths",
+       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
       {"te_with_length",
-       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       400},
       {"te_in_http10", "POST /p HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-      {"chunked_not_last", "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
+      {"chunked_not_last",
+       "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
       {"coding_gzip", "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
-      {"bad_chunk_size", "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
-      {"chunk_without_crlf", "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naX\r\n", 400},
-      {"request_line_too_long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
-      {"head_too_large", "GET /a HTTP/1.1\r\nHost: x\r\nX: " + std::string(70000, 'a') + "\r\n\r\n", 431},
+      {"bad_chunk_size", "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+       400},
+      {"chunk_without_crlf",
+       "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naX\r\n", 400},
+      {"request_line_too_long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n",
+       414},
+      {"head_too_large", "GET /a HTTP/1.1\r\nHost: x\r\nX: " + std::string(70000, 'a') + "\r\n\r\n",
+       431},
       {"body_too_large", "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413},
-      {"chunked_too_large", "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1ffffff\r\n", 413},
+      {"chunked_too_large",
+       "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1ffffff\r\n", 413},
       {"good_then_bad", "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 400, {"/a"}},
   };
   return v;
 }
 
-void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }
+void PrintTo(const Vector& v, std::ostream* os) {
+  *os << v.name;
+}
 
 class RequestVectors : public ::testing::TestWithParam<Vector> {};
 
@@ -119,12 +153,15 @@ TEST_P(RequestVectors, SameVerdictHoweverTheBytesArrive) {
   EXPECT_EQ(run(bytes, kMaxBody), whole) << "byte by byte";
   const std::size_t stride = v.bytes.size() > 2000 ? 997 : 1;
   for (std::size_t cut = 0; cut <= v.bytes.size(); cut += stride) {
-    ASSERT_EQ(run({v.bytes.substr(0, cut), v.bytes.substr(cut)}, kMaxBody), whole) << "split at " << cut;
+    ASSERT_EQ(run({v.bytes.substr(0, cut), v.bytes.substr(cut)}, kMaxBody), whole)
+        << "split at " << cut;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, RequestVectors, ::testing::ValuesIn(vectors()),
-                         [](const ::testing::TestParamInfo<Vector>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<Vector>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace
 }  // namespace msb::server

@@ -58,9 +58,16 @@ class Backend {
   // first (to observe them; a socket callback returning -1 there refuses the socket,
   // which is how tests inject watch failures).
   virtual std::unique_ptr<Multi> make_multi(MultiOptions options) = 0;
-  // One iteration: waits at most max_wait_ms (less if a timeout is due sooner; -1: no
-  // limit), then dispatches what is ready. Returns the number of dispatches.
-  virtual int run_once(int max_wait_ms) = 0;
+  // One iteration: waits at most max_wait_ns (less if a timeout is due sooner; -1: no
+  // limit), then dispatches what is ready. Returns the number of dispatches. The wait is as
+  // precise as the backend's system call allows (epoll_pwait2, ppoll: nanoseconds; select:
+  // microseconds): an open-model load sends each request when it is due, not in the next
+  // millisecond.
+  virtual int run_once_ns(std::int64_t max_wait_ns) = 0;
+  // The same, in milliseconds.
+  int run_once(int max_wait_ms) {
+    return run_once_ns(max_wait_ms < 0 ? -1 : std::int64_t{max_wait_ms} * 1'000'000);
+  }
   virtual const LoopStats& stats() const = 0;
 
   // The callback-driven loop behind this backend, for code that feeds it sockets of its

@@ -21,6 +21,9 @@ namespace msb {
 using ResultCounts = std::array<std::uint64_t, kResultCount>;
 // Histograms by result code (only the codes that occurred).
 using ResultHistograms = std::map<int, Histogram>;
+// Counts by HTTP status (only the statuses that occurred); results files say {"200": n}.
+using StatusCounts = std::map<int, std::uint64_t>;
+using StringList = std::vector<std::string>;
 
 // How a field combines across the parts of a run (worker processes, hosts) and phases.
 enum class Rule : std::uint8_t {
@@ -37,7 +40,7 @@ template <class R>
 using FieldMember =
     std::variant<std::uint64_t R::*, std::int64_t R::*, std::uint32_t R::*, int R::*, double R::*,
                  bool R::*, std::string R::*, Histogram R::*, std::vector<std::uint64_t> R::*,
-                 ResultCounts R::*, ResultHistograms R::*>;
+                 ResultCounts R::*, ResultHistograms R::*, StatusCounts R::*, StringList R::*>;
 
 template <class R>
 struct Field {

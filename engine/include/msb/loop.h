@@ -45,7 +45,7 @@ class Loop : public Backend {
   virtual void set_timer(long ms);
   // One iteration: applies pending changes, waits at most max_wait_ms (less if the timer
   // is due sooner), dispatches ready sockets and then the timer. Returns the dispatches.
-  int run_once(int max_wait_ms) override;
+  int run_once_ns(std::int64_t max_wait_ns) override;
 
   const LoopStats& stats() const override { return stats_; }
 
@@ -53,16 +53,16 @@ class Loop : public Backend {
   // What the kernel/loop should watch on fd changes from old_what to new_what (each a
   // kPoll mask; 0 means not watched). Returns false if the backend cannot watch fd.
   virtual bool modify(int fd, int old_what, int new_what) = 0;
-  // Waits at most timeout_ms (-1: no limit) and calls dispatch() for each ready socket.
-  virtual void poll(int timeout_ms) = 0;
+  // Waits at most timeout_ns (-1: no limit) and calls dispatch() for each ready socket.
+  virtual void poll(std::int64_t timeout_ns) = 0;
   // Whether modify() could ever accept fd.
   virtual bool can_watch(int /*fd*/) const { return true; }
 
   // Applies what watch() collected since the last iteration, once per fd.
   void apply_changes();
   void dispatch(int fd, int events);
-  // Milliseconds until the timer, clamped to max_wait_ms; -1 only if both are "forever".
-  int wait_ms(int max_wait_ms) const;
+  // Nanoseconds until the timer, clamped to max_wait_ns; -1 only if both are "forever".
+  std::int64_t wait_ns(std::int64_t max_wait_ns) const;
   void fire_timer_if_due();
 
   LoopTarget* target_ = nullptr;

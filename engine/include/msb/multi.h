@@ -82,6 +82,10 @@ class Multi {
   AddResult add(TransferSpec spec);
   // Abandons a running transfer without a Done. False if the id is not running.
   bool remove(TransferId id);
+  // Ends a request loop gracefully: no new request goes out, and the Done (ok) follows the
+  // responses to what was already sent (at once if nothing was). A single request just goes
+  // on. False if the id is not running.
+  bool end_loop(TransferId id);
 
   // Acts on socket `fd` (or the timers, with kSocketTimeout); returns transfers running.
   int socket_action(int fd, int events);

@@ -73,6 +73,7 @@ struct Response {
   std::int64_t first_byte_ns = 0;  // its first byte arrived
   std::int64_t done_ns = 0;        // it was complete
   bool new_connection = false;     // its request went out on a connection opened for it
+  std::int64_t connect_ns = 0;     // new_connection: from connect() to established
 };
 
 // Which deadline ended a transfer with Result::timed_out.

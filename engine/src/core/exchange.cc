@@ -181,6 +181,7 @@ bool Multi::Impl::response_complete(Transfer& t, std::size_t left) {
     r.first_byte_ns = t.first_byte_ns;
     r.done_ns = now_;
     r.new_connection = t.new_connection;
+    r.connect_ns = t.new_connection ? t.connect_ns : 0;
     opt_.response_fn(r);
   }
   if (t.plan && ++t.plan->batch_done < t.plan->batch) {

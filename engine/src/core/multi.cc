@@ -36,6 +36,9 @@ AddResult Multi::add(TransferSpec spec) {
 bool Multi::remove(TransferId id) {
   return impl_->remove(id);
 }
+bool Multi::end_loop(TransferId id) {
+  return impl_->end_loop(id);
+}
 int Multi::socket_action(int fd, int events) {
   return impl_->socket_action(fd, events);
 }
@@ -217,6 +220,28 @@ bool Multi::Impl::remove(TransferId id) {
   close_connection(*t);
   ++stats_.transfers_removed;
   release_slot(*t);
+  update_timer();
+  return true;
+}
+
+bool Multi::Impl::end_loop(TransferId id) {
+  tick();
+  Transfer* t = lookup(id);
+  if (!t) return false;
+  if (!t->plan) return true;
+  detail::RequestPlan& p = *t->plan;
+  const bool in_flight =
+      t->state == State::receiving || (t->state == State::sending && t->request_sent > 0);
+  if (in_flight) {
+    p.requests = t->answered + p.batch;  // the batch's responses, then the end
+    return true;
+  }
+  if (t->state == State::init) {
+    p.requests = 1;  // not started yet: one request, as if alone
+    return true;
+  }
+  p.reuse_connection = false;
+  finish(*t, Result::ok);
   update_timer();
   return true;
 }

@@ -35,6 +35,7 @@ class Multi::Impl : private detail::Resolver::Host {
 
   AddResult add(TransferSpec spec);
   bool remove(TransferId id);
+  bool end_loop(TransferId id);
   int socket_action(int fd, int events);
   int perform();
   long timeout();

@@ -123,8 +123,10 @@ struct Transfer {
   std::uint32_t answered = 0;         // responses complete
   std::uint64_t body_total = 0;       // over all responses
   std::uint64_t header_total = 0;
-  std::int64_t sent_ns = 0;     // the request (batch) began to go out
-  bool new_connection = false;  // the current connection was opened for this request
+  std::int64_t sent_ns = 0;           // the request (batch) began to go out
+  bool new_connection = false;        // the current connection was opened for this request
+  std::int64_t connect_start_ns = 0;  // when its connect() was called
+  std::int64_t connect_ns = 0;        // how long it took to establish
 
   std::vector<ResolvedAddress> addresses;  // candidates while connecting
   std::size_t next_address = 0;

@@ -245,6 +245,7 @@ void Multi::Impl::connect_next(Transfer& t) {
       }
     }
     ++stats_.connections_opened;
+    t.connect_start_ns = now_;
     const SysResult c = sys_.connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
     if (!c.failed()) return on_connected(t);
     if (c.err == EINPROGRESS) return set_state(t, State::connecting);
@@ -274,6 +275,7 @@ void Multi::Impl::on_connected(Transfer& t) {
   clear_expire(t, kExpireConnect);
   std::vector<detail::ResolvedAddress>().swap(t.addresses);
   if (t.timings.connect_us < 0) t.timings.connect_us = since_start_us(t);
+  if (t.new_connection) t.connect_ns = now_ - t.connect_start_ns;
   set_state(t, State::sending);
   send_request(t);
 }

@@ -23,12 +23,6 @@
 
 namespace msb::cli {
 
-// An ended transfer, as info_read() reports it.
-struct Ended {
-  Result result = Result::ok;
-  std::int64_t total_us = 0;  // from add() to the end: how long the outcome took to surface
-};
-
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -39,9 +33,14 @@ class Engine {
   virtual std::uint64_t add(const TransferSpec& spec) = 0;
   // Ends a transfer still running (teardown); false if it had already ended.
   virtual bool remove(std::uint64_t id) = 0;
-  // The next ended transfer, as info_read() gives it.
-  virtual std::optional<Ended> next_done() = 0;
+  // Ends a request loop after what it already sent (Multi::end_loop); the references run
+  // no loops.
+  virtual bool end_loop(std::uint64_t id) { return remove(id); }
+  // The next ended transfer, as info_read() gives it (the references fill in what they
+  // know: the result and the total time).
+  virtual std::optional<Done> next_done() = 0;
   virtual std::size_t sockets() const = 0;  // sockets watched now
+  virtual std::size_t running() const = 0;  // transfers not yet ended
   virtual MultiStats stats() const = 0;
   virtual void reset_timing_stats() = 0;  // phase change: empty the per-call histograms
 };
@@ -66,8 +65,6 @@ class ReferenceEngine : public Engine, public LoopTarget {
     stats_.sockindex.variant = name;
     stats_.timers.variant = name;
   }
-  virtual std::size_t running() const = 0;  // transfers not yet ended
-
   MultiStats stats_;
 };
 

@@ -103,9 +103,9 @@ class FloorEngine final : public ReferenceEngine {
     return true;
   }
 
-  std::optional<Ended> next_done() override {
+  std::optional<Done> next_done() override {
     if (done_.empty()) return std::nullopt;
-    const Ended r = done_.front();
+    const Done r = done_.front();
     done_.pop_front();
     return r;
   }
@@ -166,7 +166,10 @@ class FloorEngine final : public ReferenceEngine {
   void end(std::int64_t start_ns, Result r) {
     ++stats_.by_result[static_cast<std::size_t>(r)];
     ++stats_.transfers_done;
-    done_.push_back(Ended{r, (now_ns() - start_ns) / 1000});
+    Done d;
+    d.result = r;
+    d.timings.total_us = (now_ns() - start_ns) / 1000;
+    done_.push_back(d);
   }
   int watch(int fd, int what) {
     ++stats_.socket_callbacks;
@@ -181,7 +184,7 @@ class FloorEngine final : public ReferenceEngine {
   Loop& loop_;
   std::vector<Conn> conns_;                          // by fd
   std::unordered_map<std::uint64_t, int> fd_by_id_;  // open sockets by transfer id
-  std::deque<Ended> done_;
+  std::deque<Done> done_;
   std::uint64_t last_id_ = 0;
   char buffer_[16384];
 };

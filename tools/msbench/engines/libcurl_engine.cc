@@ -142,7 +142,7 @@ class LibcurlEngine final : public ReferenceEngine {
     return true;
   }
 
-  std::optional<Ended> next_done() override {
+  std::optional<Done> next_done() override {
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
@@ -158,7 +158,10 @@ class LibcurlEngine final : public ReferenceEngine {
       const Result r = from_curl(code);
       ++stats_.by_result[static_cast<std::size_t>(r)];
       ++stats_.transfers_done;
-      return Ended{r, static_cast<std::int64_t>(total_us)};
+      Done d;
+      d.result = r;
+      d.timings.total_us = static_cast<std::int64_t>(total_us);
+      return d;
     }
     return std::nullopt;
   }

@@ -18,11 +18,10 @@ class MsbenchEngine final : public Engine {
     return added.id;
   }
   bool remove(std::uint64_t id) override { return multi_->remove(id); }
-  std::optional<Ended> next_done() override {
-    if (auto d = multi_->info_read()) return Ended{d->result, d->timings.total_us};
-    return std::nullopt;
-  }
+  bool end_loop(std::uint64_t id) override { return multi_->end_loop(id); }
+  std::optional<Done> next_done() override { return multi_->info_read(); }
   std::size_t sockets() const override { return multi_->sockets(); }
+  std::size_t running() const override { return static_cast<std::size_t>(multi_->running()); }
   MultiStats stats() const override { return multi_->stats(); }
   void reset_timing_stats() override { multi_->reset_timing_stats(); }
 
