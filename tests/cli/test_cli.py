@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-MSBENCH = os.environ.get("MSBENCH", "build/msbench")
+from helpers import MSBENCH, check_accounting, run, scenario
+
 SMALL = """
 connections = 300
 active_fraction = 0.1
@@ -19,21 +20,8 @@ duration_s = 1
 """
 
 
-def run(*args, **kw):
-    return subprocess.run([MSBENCH, *map(str, args)], capture_output=True, text=True, timeout=180, **kw)
 
 
-def scenario(tmp_path, text, name="s.toml"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def check_accounting(one):
-    acc = one["accounting"]
-    assert acc["started"] == acc["ended_total"] + acc["still_running"]
-    assert sum(acc["ended"].values()) == acc["ended_total"]
-    assert acc["holds"] is True
 
 
 def test_small_scenario_writes_consistent_results(tmp_path):

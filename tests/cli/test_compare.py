@@ -2,25 +2,12 @@
 alternating, with the same results schema and accounting, and ratios taken pair by pair."""
 
 import json
-import os
-import socket
-import subprocess
 from pathlib import Path
 
-MSBENCH = os.environ.get("MSBENCH", "build/msbench")
+from helpers import check_accounting, run
+
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ["msbench", "libcurl", "floor"]
-
-
-def run(*args):
-    return subprocess.run([MSBENCH, *map(str, args)], capture_output=True, text=True, timeout=240)
-
-
-def check_accounting(one):
-    acc = one["accounting"]
-    assert acc["holds"] is True
-    assert acc["started"] == acc["ended_total"] + acc["still_running"]
-    assert sum(acc["ended"].values()) == acc["ended_total"]
 
 
 def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):

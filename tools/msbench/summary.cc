@@ -22,11 +22,15 @@ std::string grouped(std::uint64_t n) {
 }
 
 std::string what_a_load_asks(const RunConfig& c) {
-  std::string what =
-      c.requests.size() > 1
-          ? fmt::format("a mix of {} kinds of request", c.requests.size())
-          : fmt::format("{} {}{}", c.method, c.target == "builtin" ? "builtin" : c.target,
-                        c.target == "builtin" || !c.path.empty() ? c.path : "");
+  std::string what;
+  if (c.requests.size() > 1) {
+    what = fmt::format("a mix of {} kinds of request", c.requests.size());
+  } else if (c.target == "builtin") {
+    what = fmt::format("{} {} on the built-in server", c.method,
+                       c.requests.empty() ? c.path : "[[request]]");
+  } else {
+    what = fmt::format("{} {}{}", c.method, c.target, c.path);
+  }
   const int per = c.effective_requests_per_connection();
   const std::string connections = per == 0   ? "kept alive for the whole run"
                                   : per == 1 ? "one request each"
@@ -54,9 +58,11 @@ void print_load(const RunResult& r, std::FILE* out) {
     const double achieved = r.requests_per_s();
     fmt::print(out, "  rate          asked {:.0f}/s, achieved {:.0f}/s ({:.1f}%){}\n", c.rate,
                achieved, 100.0 * achieved / c.rate,
-               r.requests_behind ? fmt::format("; {} requests were due and not yet sent at the end",
-                                               grouped(r.requests_behind))
-                                 : "");
+               // Behind by more than 10 ms' worth of requests: the client is not keeping up.
+               static_cast<double>(r.requests_behind) > c.rate * 0.01
+                   ? fmt::format("; {} requests were due and not yet sent at the end",
+                                 grouped(r.requests_behind))
+                   : "");
     if (achieved < 0.95 * c.rate) {
       fmt::print(
           out,
