@@ -146,6 +146,26 @@ TEST_P(RequestLoops, AFailureEndsTheLoopWithItsCodeAfterTheGoodResponses) {
   EXPECT_EQ(responses_.size(), 2u);
 }
 
+// Wakeup coalescing (the closed model's) changes when the loop sleeps, never what happens:
+// every loop still completes every request, and one that stands idle still wakes.
+TEST_P(RequestLoops, CoalescedWakeupsLoseNothing) {
+  test::LoopDriver d(options(), GetParam());
+  d.backend().set_coalescing(20'000);
+  for (int i = 0; i < 8; ++i) {
+    TransferSpec spec;
+    spec.url = srv_.endpoints()[0].url(i % 2 ? "/bytes/50" : "/delay/20/5");
+    spec.requests = 25;
+    ASSERT_TRUE(d.multi().add(spec));
+  }
+  ASSERT_TRUE(d.run(std::chrono::seconds(20)));
+  ASSERT_EQ(d.done.size(), 8u);
+  for (const Done& done : d.done) {
+    EXPECT_EQ(done.result, Result::ok);
+    EXPECT_EQ(done.responses, 25u);
+  }
+  EXPECT_EQ(responses_.size(), 200u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RequestLoops, ::testing::ValuesIn(test::all_backends()),
                          test::backend_test_name);
 

@@ -12,6 +12,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   python3 python3-matplotlib python3-scipy python3-pytest
   valgrind dnsmasq-base nginx-light
+  wrk nghttp2-client                # references in the load benchmarks (tools/bench-load.py)
 )
 
 missing=()

@@ -115,8 +115,22 @@ int Loop::run_once_ns(std::int64_t max_wait_ns) {
   apply_changes();
   const std::uint64_t before = stats_.events + stats_.timer_fires;
   ++stats_.waits;
-  poll(wait_ns(max_wait_ns));
+  std::int64_t wait = wait_ns(max_wait_ns);
+  if (coalesce_ns_ > 0 && busy_ && wait != 0) {
+    // Look first; if nothing is ready, nap instead of blocking at once (see set_coalescing).
+    poll(0);
+    if (stats_.events == before) {
+      const std::int64_t nap = wait < 0 ? coalesce_ns_ : std::min(wait, coalesce_ns_);
+      const timespec ts{0, static_cast<long>(nap)};
+      nanosleep(&ts, nullptr);
+      wait = wait < 0 ? -1 : wait - nap;
+      poll(wait);
+    }
+  } else {
+    poll(wait);
+  }
   fire_timer_if_due();
+  busy_ = stats_.events + stats_.timer_fires > before;
   return static_cast<int>(stats_.events + stats_.timer_fires - before);
 }
 

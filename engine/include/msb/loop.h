@@ -48,6 +48,7 @@ class Loop : public Backend {
   int run_once_ns(std::int64_t max_wait_ns) override;
 
   const LoopStats& stats() const override { return stats_; }
+  void set_coalescing(std::int64_t ns) override { coalesce_ns_ = ns; }
 
  protected:
   // What the kernel/loop should watch on fd changes from old_what to new_what (each a
@@ -81,6 +82,8 @@ class Loop : public Backend {
   std::vector<int> changed_;  // fds whose wanted mask changed this iteration
   bool timer_armed_ = false;
   std::int64_t timer_at_ns_ = 0;
+  std::int64_t coalesce_ns_ = 0;
+  bool busy_ = false;  // the last iteration dispatched something
 };
 
 }  // namespace msb
