@@ -77,6 +77,8 @@ int open_fds() {
   return n;
 }
 
+constexpr int kTransfers = 6;
+
 struct Outcome {
   int added = 0, refused_oom = 0, ok = 0, oom = 0, other = 0;
   std::string others;  // the codes counted in `other`
@@ -84,10 +86,11 @@ struct Outcome {
   long allocations = 0;
 };
 
-// Five transfers (two by keep-alive on one connection) through epoll, failing `fail_count`
-// allocations in a row from number `fail_at` (0: none), counted from the first add(). With
-// `dns`, by host name: three names for five transfers, so lookups are joined and answers
-// cached.
+// Six transfers through epoll: five single requests (two by keep-alive on one connection)
+// and a request loop (a POST with a body, 3 requests pipelined 2 at a time), failing
+// `fail_count` allocations in a row from number `fail_at` (0: none), counted from the first
+// add(). With `dns`, by host name: three names for six transfers, so lookups are joined and
+// answers cached.
 Outcome run_workload(const server::ServerProcess& srv, long fail_at, long fail_count,
                      const server::Dnsmasq* dns, TimerKind timers) {
   Outcome o;
@@ -96,14 +99,18 @@ Outcome run_workload(const server::ServerProcess& srv, long fail_at, long fail_c
   opt.timers = timers;
   if (dns) opt.dns_servers = dns->server();
   auto multi = loop->make_multi(opt);
-  std::vector<TransferSpec> specs(5);
+  std::vector<TransferSpec> specs(kTransfers);
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    std::string url = srv.endpoints()[0].url(i % 2 ? "/chunked/3000/700" : "/bytes/2000");
+    std::string url = srv.endpoints()[0].url(i == 5 ? "/bytes/50" : i % 2 ? "/chunked/3000/700" : "/bytes/2000");
     if (dns) url.replace(url.find("127.0.0.1"), 9, "h" + std::to_string(i % 3) + ".msb.test");
     specs[i].url = url;
     specs[i].headers = {"X-Test: " + std::to_string(i)};
     specs[i].total_timeout_ms = 5000;
   }
+  specs[5].method = "POST";
+  specs[5].body = std::make_shared<const std::string>(100, 'b');
+  specs[5].requests = 3;
+  specs[5].pipeline = 2;
   struct Armed {  // disarmed however the workload ends
     Armed(long fail_at, long fail_count) {
       t_seen = 0;
@@ -152,7 +159,7 @@ void check_every_allocation(const server::ServerProcess& srv, const server::Dnsm
   SCOPED_TRACE(::testing::Message() << timer_name(timers) << ", " << fail_count << " in a row");
   const Outcome clean = run_workload(srv, 0, 1, dns, timers);
   ASSERT_TRUE(clean.finished);
-  ASSERT_EQ(clean.ok, 5);
+  ASSERT_EQ(clean.ok, kTransfers);
   ASSERT_GT(clean.allocations, 20);
   int oom_seen = 0;
   const int fds_before = open_fds();
@@ -160,10 +167,10 @@ void check_every_allocation(const server::ServerProcess& srv, const server::Dnsm
     SCOPED_TRACE(::testing::Message() << "allocation " << n << " of " << clean.allocations);
     const Outcome o = run_workload(srv, n, fail_count, dns, timers);
     ASSERT_TRUE(o.finished) << "a transfer hung";
-    EXPECT_EQ(o.added + o.refused_oom, 5);
+    EXPECT_EQ(o.added + o.refused_oom, kTransfers);
     EXPECT_EQ(o.other, 0) << o.others;
     EXPECT_EQ(o.ok + o.oom, o.added);
-    EXPECT_LE(o.oom + o.refused_oom, std::min<long>(5, max_ended * fail_count))
+    EXPECT_LE(o.oom + o.refused_oom, std::min<long>(kTransfers, max_ended * fail_count))
         << "transfers ended by the failed allocations";
     oom_seen += o.oom + o.refused_oom;
     EXPECT_EQ(open_fds(), fds_before) << "a descriptor leaked";
@@ -193,7 +200,7 @@ TEST(AllocationFailure, ByNameThroughTheResolverToo) {
       {{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"}, {"h2.msb.test", "127.0.0.1"}});
   server::ServerProcess srv(server::ServerOptions{});
   for (TimerKind timers : {TimerKind::splay, TimerKind::heap, TimerKind::wheel}) {
-    check_every_allocation(srv, &dns, 5, timers);
+    check_every_allocation(srv, &dns, kTransfers, timers);
   }
 }
 
@@ -205,7 +212,7 @@ TEST(AllocationFailure, SeveralInARowStillEndEachTransferOnce) {
   for (long in_a_row : {2, 3}) check_every_allocation(srv, nullptr, 1, TimerKind::splay, in_a_row);
   server::Dnsmasq dns(
       {{"h0.msb.test", "127.0.0.1"}, {"h1.msb.test", "127.0.0.1"}, {"h2.msb.test", "127.0.0.1"}});
-  check_every_allocation(srv, &dns, 5, TimerKind::splay, 2);
+  check_every_allocation(srv, &dns, kTransfers, TimerKind::splay, 2);
 }
 
 }  // namespace
