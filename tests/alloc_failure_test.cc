@@ -101,7 +101,9 @@ Outcome run_workload(const server::ServerProcess& srv, long fail_at, long fail_c
   auto multi = loop->make_multi(opt);
   std::vector<TransferSpec> specs(kTransfers);
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    std::string url = srv.endpoints()[0].url(i == 5 ? "/bytes/50" : i % 2 ? "/chunked/3000/700" : "/bytes/2000");
+    std::string url = srv.endpoints()[0].url(i == 5  ? "/bytes/50"
+                                             : i % 2 ? "/chunked/3000/700"
+                                                     : "/bytes/2000");
     if (dns) url.replace(url.find("127.0.0.1"), 9, "h" + std::to_string(i % 3) + ".msb.test");
     specs[i].url = url;
     specs[i].headers = {"X-Test: " + std::to_string(i)};
