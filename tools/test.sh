@@ -7,4 +7,5 @@ bash tools/setup.sh
 # warnings, so a newer compiler never breaks it.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMSB_WERROR="${MSB_WERROR:-OFF}"
 cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
+# JUnit XML beside the console output, for CI pages (ctest writes it relative to the build dir).
+ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600 --output-junit ctest.junit.xml

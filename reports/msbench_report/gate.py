@@ -5,20 +5,40 @@ python -m msbench_report.gate --baseline B.json --current C.json [--summary gate
 python -m msbench_report.gate --baseline B.json --current C.json --wall
     Google Benchmark JSON with repetitions: a benchmark fails only if its times are slower
     by a Mann-Whitney U test (p < --alpha) AND by at least --min-effect in the median, so a
-    noisy machine does not fail CI.
+    noisy machine does not fail CI. Fewer than 3 repetitions on either side is unusable
+    input (exit 2): no verdict can be drawn from them.
 
-Prints a table (metric, baseline, current, change, verdict), writes it as Markdown with
---summary, exits 1 on a regression, 2 on unusable input.
+Prints a table (metric, unit, better, baseline, current, change, verdict) under the
+baseline's provenance; writes it as Markdown with --summary and to $GITHUB_STEP_SUMMARY
+when set, as JUnit XML with --junit. A metric this machine cannot measure is given with
+--skip METRIC=REASON: listed as skipped, never failed. Exits 0 on pass, 1 on a regression
+(printing how to refresh the baseline when the change is intended), 2 on unusable input.
 """
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
-# Deterministic metrics where higher is better; every other one is a cost (lower is better).
-HIGHER_IS_BETTER = {"engine.transfers_ok"}
+# Unit and better direction of each deterministic metric the gate workload prints.
+METRICS = {
+    "engine.instructions_per_socket_action": ("instructions/call", "lower"),
+    "engine.probes_per_lookup": ("entries compared/lookup", "lower"),
+    "engine.socket_action_calls": ("calls", "lower"),
+    "engine.socket_callbacks_per_transfer": ("callbacks/transfer", "lower"),
+    "engine.syscalls_per_event": ("syscalls/event", "lower"),
+    "engine.timer_ops_per_transfer": ("timer ops/transfer", "lower"),
+    "engine.transfers_ok": ("transfers", "higher"),
+    "sockindex.probes_per_lookup_10k": ("entries compared/lookup", "lower"),
+    "timers.rotations_per_op": ("rotations/op", "lower"),
+    "timers.steps_per_op": ("nodes walked/op", "lower"),
+}
+MIN_REPETITIONS = 3  # the fewest per side for which Mann-Whitney can reach p < 0.05
+FAILING = ("REGRESSION", "MISSING")
 
 
 class GateError(Exception):
@@ -38,6 +58,10 @@ def _load(path, schema=None):
     return doc
 
 
+def _direction(name):
+    return METRICS.get(name, ("", "lower"))[1]
+
+
 def compare_counts(baseline, current, tolerance=1e-9):
     """Rows (metric, baseline, current, change, verdict) for exact metrics."""
     rows = []
@@ -50,8 +74,9 @@ def compare_counts(baseline, current, tolerance=1e-9):
             continue
         b, c = float(baseline[name]), float(current[name])
         change = (c - b) / b if b else (0.0 if c == b else float("inf"))
-        worse = (c < b * (1 - tolerance)) if name in HIGHER_IS_BETTER else (c > b * (1 + tolerance) + tolerance)
-        better = (c > b) if name in HIGHER_IS_BETTER else (c < b)
+        higher = _direction(name) == "higher"
+        worse = (c < b * (1 - tolerance)) if higher else (c > b * (1 + tolerance) + tolerance)
+        better = (c > b) if higher else (c < b)
         rows.append((name, b, c, change, "REGRESSION" if worse else ("better" if better else "same")))
     return rows
 
@@ -75,7 +100,7 @@ def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
         mb, mc = statistics.median(b), statistics.median(c)
         change = (mc - mb) / mb if mb else 0.0
         verdict = "same"
-        if len(b) >= 3 and len(c) >= 3:
+        if len(b) >= MIN_REPETITIONS and len(c) >= MIN_REPETITIONS:
             p = mannwhitneyu(c, b, alternative="greater").pvalue
             if p < alpha and change >= min_effect:
                 verdict = "REGRESSION"
@@ -88,18 +113,69 @@ def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
 
 
 def _fmt(v):
-    return "-" if v is None else (f"{v:.6g}")
+    return "–" if v is None else f"{v:.6g}"
 
 
-def render(rows, markdown=False):
-    head = ("metric", "baseline", "current", "change", "verdict")
-    body = [(n, _fmt(b), _fmt(c), "-" if ch is None else f"{ch * 100:+.2f}%", v) for n, b, c, ch, v in rows]
+def _table(rows, wall):
+    head = ("metric", "unit", "better", "baseline", "current", "change", "verdict")
+    body = []
+    for n, b, c, ch, v in rows:
+        unit, better = ("ns (median)", "lower") if wall else METRICS.get(n, ("", "lower"))
+        change = "–" if ch is None else f"{ch * 100:+.2f}%"
+        body.append((n, unit or "–", better, _fmt(b), _fmt(c), change, v))
+    return head, body
+
+
+def render(rows, markdown=False, wall=False):
+    head, body = _table(rows, wall)
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(r) + " |" for r in body]
         return "\n".join(lines) + "\n"
     widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
-    return "\n".join("  ".join(str(x[i]).ljust(widths[i]) for i in range(len(head))) for x in [head, *body]) + "\n"
+    return "\n".join("  ".join(str(x[i]).ljust(widths[i]) for i in range(len(head))).rstrip()
+                     for x in [head, *body]) + "\n"
+
+
+def junit(rows, suite="msbench-gate"):
+    """JUnit XML: one test case per metric; a regression or missing metric is a failure, a
+    skipped metric is skipped with its reason."""
+    failures = sum(r[4] in FAILING for r in rows)
+    skipped = sum(r[4].startswith("skipped") for r in rows)
+    cases = []
+    for n, b, c, ch, v in rows:
+        body = ""
+        if v in FAILING:
+            body = (f"<failure message={quoteattr(v)}>"
+                    f"{escape(f'baseline {_fmt(b)}, current {_fmt(c)}')}</failure>")
+        elif v.startswith("skipped"):
+            body = f"<skipped message={quoteattr(v)}/>"
+        cases.append(f'  <testcase classname="{suite}" name={quoteattr(n)}>{body}</testcase>')
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="{suite}" tests="{len(rows)}" '
+            f'failures="{failures}" skipped="{skipped}">\n' + "\n".join(cases) + "\n</testsuite>\n")
+
+
+def provenance(doc, path):
+    """Where the baseline came from: the commit and date its refresh recorded, else the last
+    commit that changed the file."""
+    if isinstance(doc, dict) and doc.get("commit"):
+        return f"baseline: commit {doc['commit']}" + (f", {doc['date']}" if doc.get("date") else "")
+    try:
+        log = subprocess.run(["git", "log", "-1", "--format=%h, %cs", "--", Path(path).name],
+                             cwd=Path(path).resolve().parent, capture_output=True, text=True, timeout=10)
+        if log.returncode == 0 and log.stdout.strip():
+            return f"baseline: last changed in commit {log.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "baseline: commit not recorded (refresh it to record one)"
+
+
+def _parse_skip(values):
+    out = {}
+    for v in values:
+        name, _, reason = v.partition("=")
+        out[name] = reason or "not measurable here"
+    return out
 
 
 def main(argv=None):
@@ -108,31 +184,58 @@ def main(argv=None):
     ap.add_argument("--baseline", required=True)
     ap.add_argument("--current", required=True)
     ap.add_argument("--summary", help="also write the table as Markdown here")
+    ap.add_argument("--junit", help="also write JUnit XML here")
     ap.add_argument("--wall", action="store_true", help="wall-time samples (Google Benchmark JSON)")
     ap.add_argument("--alpha", type=float, default=0.01)
     ap.add_argument("--min-effect", type=float, default=0.10)
-    ap.add_argument("--ignore", action="append", default=[], metavar="METRIC",
-                    help="leave this metric out (e.g. instruction counts in a sanitizer build)")
+    ap.add_argument("--skip", action="append", default=[], metavar="METRIC=REASON",
+                    help="a metric this machine cannot measure: listed as skipped, not failed")
+    ap.add_argument("--refresh-hint", default="bash tools/gate.sh BUILD_DIR --refresh",
+                    help="the command printed on failure to refresh the baseline")
     args = ap.parse_args(argv)
     try:
+        base_doc = _load(args.baseline, None if args.wall else "msbench-gate-metrics")
+        cur_doc = _load(args.current, None if args.wall else "msbench-gate-metrics")
         if args.wall:
-            rows = compare_wall(wall_samples(_load(args.baseline), args.baseline),
-                                wall_samples(_load(args.current), args.current),
+            rows = compare_wall(wall_samples(base_doc, args.baseline), wall_samples(cur_doc, args.current),
                                 args.alpha, args.min_effect)
+            if not rows:
+                raise GateError(f"{args.baseline} and {args.current} share no benchmark")
+            few = [r[0] for r in rows if r[4] == "too few samples"]
+            if few:
+                raise GateError(f"too few samples for a verdict: {len(few)} of {len(rows)} benchmarks have "
+                                f"fewer than {MIN_REPETITIONS} repetitions on a side ({', '.join(few[:3])}"
+                                f"{', ...' if len(few) > 3 else ''}); run with --benchmark_repetitions="
+                                f"{MIN_REPETITIONS * 3}")
         else:
-            rows = compare_counts(_load(args.baseline, "msbench-gate-metrics")["metrics"],
-                                  _load(args.current, "msbench-gate-metrics")["metrics"])
+            rows = compare_counts(base_doc["metrics"], cur_doc["metrics"])
     except GateError as e:
         print(f"gate: {e}", file=sys.stderr)
         return 2
-    rows = [r for r in rows if r[0] not in args.ignore]
-    failed = [r for r in rows if r[4] in ("REGRESSION", "MISSING")]
-    print(render(rows), end="")
-    verdict = f"gate: {'FAIL' if failed else 'pass'} ({len(failed)} of {len(rows)} metrics regressed)"
-    print(verdict)
+    skip = _parse_skip(args.skip)
+    rows = [(n, b, None if n in skip else c, None if n in skip else ch,
+             f"skipped: {skip[n]}" if n in skip else v) for n, b, c, ch, v in rows]
+    failed = [r for r in rows if r[4] in FAILING]
+    status = "FAIL" if failed else "pass"
+    where = "" if args.wall else provenance(base_doc, args.baseline)
+    skipped = [r[0] for r in rows if r[4].startswith("skipped")]
+    lines = [f"gate: {status} ({len(failed)} of {len(rows) - len(skipped)} metrics regressed"
+             + (f", {len(skipped)} skipped: {', '.join(skipped)}" if skipped else "") + ")"]
+    if failed:
+        lines.append(f"gate: if the change is intended, refresh the baseline and commit it: {args.refresh_hint}")
+    print((where + "\n" if where else "") + render(rows, wall=args.wall), end="")
+    print("\n".join(lines))
+    markdown = (f"## msbench gate: {status}\n\n" + (f"{where}\n\n" if where else "")
+                + render(rows, markdown=True, wall=args.wall) + "\n" + "\n\n".join(lines) + "\n")
     if args.summary:
         Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.summary).write_text(f"## msbench gate: {'FAIL' if failed else 'pass'}\n\n" + render(rows, True))
+        Path(args.summary).write_text(markdown)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as f:
+            f.write(markdown)
+    if args.junit:
+        Path(args.junit).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.junit).write_text(junit(rows))
     return 1 if failed else 0
 
 

@@ -1,6 +1,7 @@
 """The gate's comparisons on synthetic inputs: exact counts, and wall times with noise."""
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -31,15 +32,62 @@ def test_wall_noise_passes_a_real_slowdown_fails():
     assert compare_wall(base, {"bm": [100.0, 100.0]})[0][4] == "too few samples"
 
 
-def test_ignored_metric_is_left_out(tmp_path):
-    base = tmp_path / "b.json"
-    cur = tmp_path / "c.json"
-    base.write_text(json.dumps({"schema": "msbench-gate-metrics", "metrics": {"x": 1, "ir": 100}}))
-    cur.write_text(json.dumps({"schema": "msbench-gate-metrics", "metrics": {"x": 1}}))
-    args = [sys.executable, "-m", "msbench_report.gate", "--baseline", str(base), "--current", str(cur)]
-    assert subprocess.run(args, cwd=REPORTS, capture_output=True).returncode == 1  # ir MISSING
-    r = subprocess.run(args + ["--ignore", "ir"], cwd=REPORTS, capture_output=True, text=True)
-    assert r.returncode == 0 and "ir" not in r.stdout
+def _gate(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "msbench_report.gate", *map(str, args)], cwd=REPORTS,
+                          capture_output=True, text=True, env=env)
+
+
+def _counts(path, metrics, **extra):
+    path.write_text(json.dumps({"schema": "msbench-gate-metrics", "metrics": metrics, **extra}))
+    return path
+
+
+def test_unmeasurable_metric_is_listed_as_skipped_not_failed(tmp_path):
+    base = _counts(tmp_path / "b.json", {"engine.syscalls_per_event": 1, "ir": 100})
+    cur = _counts(tmp_path / "c.json", {"engine.syscalls_per_event": 1})
+    assert _gate("--baseline", base, "--current", cur).returncode == 1  # ir MISSING
+    junit = tmp_path / "gate.junit.xml"
+    r = _gate("--baseline", base, "--current", cur, "--skip", "ir=valgrind not found", "--junit", junit)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "skipped: valgrind not found" in r.stdout
+    assert "gate: pass (0 of 1 metrics regressed, 1 skipped: ir)" in r.stdout
+    xml = junit.read_text()
+    assert 'tests="2" failures="0" skipped="1"' in xml
+    assert '<skipped message="skipped: valgrind not found"/>' in xml
+
+
+def test_table_has_units_direction_provenance_and_refresh_hint(tmp_path):
+    base = _counts(tmp_path / "b.json", {"engine.syscalls_per_event": 1.0, "engine.transfers_ok": 10},
+                   commit="abc1234", date="2026-12-01T10:00:00Z")
+    cur = _counts(tmp_path / "c.json", {"engine.syscalls_per_event": 1.5, "engine.transfers_ok": 10})
+    step = tmp_path / "step.md"
+    junit = tmp_path / "gate.junit.xml"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(step)}
+    r = _gate("--baseline", base, "--current", cur, "--junit", junit, "--refresh-hint", "REFRESH-ME", env=env)
+    assert r.returncode == 1
+    assert "baseline: commit abc1234, 2026-12-01T10:00:00Z" in r.stdout
+    row = next(l for l in r.stdout.splitlines() if l.startswith("engine.syscalls_per_event"))
+    assert row.split()[1:4] == ["syscalls/event", "lower", "1"] and "+50.00%" in row and "REGRESSION" in row
+    assert "higher" in next(l for l in r.stdout.splitlines() if l.startswith("engine.transfers_ok"))
+    assert "refresh the baseline and commit it: REFRESH-ME" in r.stdout
+    md = step.read_text()
+    assert md.startswith("## msbench gate: FAIL") and "| metric | unit | better |" in md
+    assert 'failures="1"' in junit.read_text() and "<failure message=\"REGRESSION\">" in junit.read_text()
+
+
+def test_wall_with_too_few_repetitions_is_unusable_input(tmp_path):
+    def bench(path, times):
+        path.write_text(json.dumps({"context": {}, "benchmarks": [
+            {"name": "BM_x", "run_name": "BM_x", "run_type": "iteration", "real_time": t} for t in times]}))
+        return path
+    one = bench(tmp_path / "one.json", [100.0])
+    many = bench(tmp_path / "many.json", [100.0, 101.0, 99.0, 100.5])
+    r = _gate("--baseline", many, "--current", one, "--wall")
+    assert r.returncode == 2
+    assert "too few samples" in r.stderr and "BM_x" in r.stderr and "--benchmark_repetitions" in r.stderr
+    r = _gate("--baseline", many, "--current", many, "--wall")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ns (median)" in r.stdout
 
 
 def test_bad_baseline_is_named(tmp_path):

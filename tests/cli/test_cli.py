@@ -31,8 +31,15 @@ def test_small_scenario_writes_consistent_results(tmp_path):
     assert "socket_action(socket)" in r.stdout and "[accounted]" in r.stdout
     doc = json.loads(out.read_text())
     assert doc["schema"] == "msbench-results" and doc["schema_version"] == 1
-    for key in ("cpu", "cores", "kernel", "compiler", "git_commit", "build_type"):
+    for key in ("cpu", "cores", "kernel", "compiler", "git_commit", "build_type", "host",
+                "cpu_governor", "tunables"):
         assert key in doc["machine"]
+    assert doc["machine"]["tunables"]["open_files_soft"] > 0
+    assert doc["machine"]["tunables"]["net.ipv4.ip_local_port_range"]
+    inv = doc["invocation"]
+    assert inv["command_line"][1:3] == ["run", str(tmp_path / "s.toml")]
+    assert inv["started_at"].endswith("Z") and inv["started_at"] <= inv["written_at"]
+    assert inv["msbench_version"] and isinstance(inv["dirty_tree"], bool) and inv["libcurl_version"]
     assert doc["scenario"]["keys"]["connections"] == 300
     (one,) = doc["runs"]
     assert one["partial"] is False and doc["partial"] is False
@@ -49,8 +56,13 @@ def test_small_scenario_writes_consistent_results(tmp_path):
     assert one["timers"]["variant"] == "splay"
     assert one["loop"]["events"] > 0
     assert one["rss"]["per_connection_bytes"] > 0
-    assert one["series"] and one["series"][-1]["open"] == 300
+    assert [x for x in one["series"] if x["phase"] == "measuring"][-1]["open"] == 300
     assert one["workers"] == 1 and one["per_worker"] == []
+    # The series records its phase, each sample within one.
+    phases = [x["phase"] for x in one["series"]]
+    assert phases[0] == "ramp-up" and "measuring" in phases
+    assert phases == sorted(phases, key=["ramp-up", "warm-up", "measuring", "teardown"].index)
+    assert all(0 < x["dt_s"] <= 1.2 for x in one["series"])
 
 
 def test_lists_sweep_the_product(tmp_path):
@@ -176,8 +188,75 @@ def test_bad_usage_exits_2_with_a_message(args):
 def test_help_and_keys():
     r = run("--help")
     assert r.returncode == 0 and "run" in r.stdout and "merge" in r.stdout
+    assert "Exit codes: 0 ok" in r.stdout and "130 interrupted" in r.stdout
     r = run("keys")
     assert r.returncode == 0 and "connections" in r.stdout and "sockindex" in r.stdout
+    # The allowed values of every key that has a list, and the [expect] table with its codes.
+    for key in ("backend", "sockindex", "timers", "fault"):
+        values = run("keys", "--values", key).stdout.strip().strip("[]").replace('"', "").split(",")
+        line = next(l for l in r.stdout.splitlines() if l.strip().startswith(key + " "))
+        after = r.stdout.split(line, 1)[1].splitlines()[1]
+        assert after.strip() == "one of: " + ", ".join(values), (key, after)
+    assert "[expect]" in r.stdout and '"5xx"' in r.stdout
+    assert "couldnt_connect" in r.stdout and "still_running" in r.stdout
+
+
+def test_version_names_the_build():
+    r = run("--version")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("msbench ") and " build" in r.stdout
+    assert "A subcommand is required" not in r.stdout + r.stderr
+
+
+def test_unknown_subcommand_is_named():
+    r = run("frobnicate")
+    assert r.returncode == 2
+    assert "unknown subcommand 'frobnicate'" in r.stderr and "run, serve, merge, keys" in r.stderr
+
+
+def test_unfinished_list_in_set_is_a_toml_error_not_a_type_error(tmp_path):
+    r = run("run", scenario(tmp_path, SMALL), "--set", "connections=[500,")
+    assert r.returncode == 2
+    assert "--set connections=[500,: key 'connections': not a TOML value" in r.stderr
+    assert "expected an integer" not in r.stderr
+
+
+REFUSED = """
+connections = 20
+fault = "refused"
+fault_fraction = 1
+warmup_s = 0
+duration_s = 0.3
+"""
+
+
+def test_no_transfer_succeeded_exits_3(tmp_path):
+    out = tmp_path / "r.json"
+    r = run("run", scenario(tmp_path, REFUSED), "--out", out)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "no transfer succeeded (20 couldnt_connect)" in r.stderr
+    doc = json.loads(out.read_text())  # the results are written all the same
+    ended = doc["runs"][0]["accounting"]["ended"]
+    assert ended["couldnt_connect"] == 20 and sum(ended.values()) == 20
+
+
+def test_no_transfer_succeeded_is_fine_when_expect_says_so(tmp_path):
+    r = run("run", scenario(tmp_path, REFUSED + '[expect]\ncouldnt_connect = "all"\n'),
+            "--out", tmp_path / "r.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_load_whose_every_connection_is_refused_exits_3_despite_a_status_expect(tmp_path):
+    # A table on statuses alone ("5xx" = "none") holds trivially when nothing was answered.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        text = (f'target = "http://127.0.0.1:{port}"\nconnections = 4\nwarmup_s = 0\n'
+                'duration_s = 0.3\n[expect]\n"5xx" = "none"\n')
+        r = run("run", scenario(tmp_path, text), "--out", tmp_path / "r.json")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "no transfer succeeded" in r.stderr
 
 
 def test_sigint_mid_run_writes_partial_results(tmp_path):
@@ -187,15 +266,18 @@ def test_sigint_mid_run_writes_partial_results(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # Wait for the measured phase (a progress line on stderr), then interrupt the runner.
+        # Off a TTY each phase prints one line as it ends: warm-up's means measuring began.
         for line in p.stderr:
-            if "| measuring" in line:
+            if "| warm-up" in line:
+                assert "whole phase:" in line and "calls/s" in line
                 break
         p.send_signal(signal.SIGINT)
-        stdout, _ = p.communicate(timeout=60)
+        stdout, stderr = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
-    assert p.returncode == 0
+    assert p.returncode == 130, stderr
+    assert "interrupted" in stderr
     assert "PARTIAL" in stdout
     doc = json.loads(out.read_text())
     assert doc["partial"] is True

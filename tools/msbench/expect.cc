@@ -50,14 +50,24 @@ std::string outcome(const RunResult& r) {
 
 }  // namespace
 
+bool expect_names_codes(const std::vector<Expectation>& expect) {
+  return std::any_of(expect.begin(), expect.end(),
+                     [](const Expectation& e) { return !is_status_expectation(e.what); });
+}
+
+std::string nothing_succeeded(const RunResult& r) {
+  const bool none = r.added > 0 && r.ended_by_result[static_cast<std::size_t>(Result::ok)] == 0 &&
+                    r.still_running == 0 && r.requests_completed == 0;
+  return none ? fmt::format("no transfer succeeded ({})", outcome(r)) : std::string();
+}
+
 std::vector<std::string> missed_expectations(const std::vector<Expectation>& expect,
                                              const RunResult& r) {
   std::vector<std::string> missed;
   if (expect.empty()) return missed;
   // A table that names result codes says the others must not occur: every transfer is
   // accounted for by a line of it. (Lines on statuses alone constrain only those.)
-  bool names_codes = false;
-  for (const Expectation& e : expect) names_codes = names_codes || !is_status_expectation(e.what);
+  const bool names_codes = expect_names_codes(expect);
   for (int i = 0; i < kResultCount && names_codes; ++i) {
     const std::string name = result_name(static_cast<Result>(i));
     bool listed = false;

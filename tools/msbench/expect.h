@@ -24,6 +24,12 @@ struct Expectation {
 // Whether an [expect] key names an HTTP status ("404") or class ("5xx") rather than a
 // result code: those count completed responses (requests/by_status).
 bool is_status_expectation(const std::string& what);
+// Whether the table names result codes (then it accounts for every transfer, and a run in
+// which nothing succeeded may be the point, as in the fault scenarios).
+bool expect_names_codes(const std::vector<Expectation>& expect);
+// "run: no transfer succeeded (40 refused)" when not one transfer ended ok, none is still
+// running and no request completed; "" otherwise. Exit code 3 unless the table names codes.
+std::string nothing_succeeded(const RunResult& r);
 // Every expectation `r` misses, as one message each ("" entries never appear).
 std::vector<std::string> missed_expectations(const std::vector<Expectation>& expect,
                                              const RunResult& r);

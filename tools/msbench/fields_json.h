@@ -95,6 +95,7 @@ void merge_value(T& into, const T& from, Rule rule, const char* name) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (rule != Rule::label)
       throw std::logic_error(std::string(name) + ": a string can only be a label");
+    if (into.empty()) into = from;  // a label the first part did not have
   } else if constexpr (std::is_same_v<T, bool>) {
     if (rule == Rule::any) into = into || from;
   } else {

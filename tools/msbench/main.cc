@@ -1,4 +1,10 @@
-// msbench: the command line. Exit codes: 0 success, 1 a run failed, 2 bad usage or input.
+// msbench: the command line. Exit codes (README, "Exit codes"):
+//   0   every run finished, accounting held and [expect] (if any) was met
+//   1   a run failed: accounting mismatch, an [expect] line missed, an engine error
+//   2   bad usage or input: options, scenario files, results files to merge
+//   3   a run in which no transfer succeeded (none ok, none still open, no request
+//       answered), unless [expect] names result codes: then the table decides
+//   130 interrupted (SIGINT/SIGTERM): the results so far are written, marked partial
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,13 +14,16 @@
 #include <cstdio>
 
 #include "compare.h"
+#include "expect.h"
 #include "merge.h"
+#include "provenance.h"
 #include "results_json.h"
 #include "runner.h"
 #include "scenario.h"
 #include "server_process.h"
 #include "summary.h"
 #include "trickle_server.h"
+#include "version.h"
 
 namespace {
 
@@ -73,6 +82,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   const bool tty = isatty(STDERR_FILENO);
   bool accounted = true;
   std::vector<std::string> missed;  // [expect] lines a run did not meet
+  std::vector<std::string> failed;  // runs in which nothing succeeded
   for (const auto& sc : scenarios) {
     std::vector<msb::cli::RunResult> results;
     for (std::size_t i = 0; i < sc.runs.size() && !g_stop; ++i) {
@@ -80,14 +90,19 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
       msb::cli::RunnerOptions ro;
       ro.workers = workers;
       ro.tty = tty;
-      ro.label = fmt::format("{} [{}/{}] {} {} {} n={}", sc.name, i + 1, sc.runs.size(), cfg.engine,
-                             cfg.backend, cfg.sockindex, cfg.connections);
+      // The socket index is msbench's own: the reference engines do not use it.
+      ro.label = fmt::format("{} [{}/{}] {} {}{} {} conns", sc.name, i + 1, sc.runs.size(),
+                             cfg.engine, cfg.backend,
+                             cfg.engine == "msbench" ? " " + cfg.sockindex : "", cfg.connections);
       results.push_back(msb::cli::run_one(cfg, g_stop, ro));
       if (!results.back().accounting_holds()) accounted = false;
       if (!g_stop) {
         for (const auto& miss : msb::cli::missed_expectations(sc.expect, results.back())) {
           missed.push_back(fmt::format("run {}: {}", i + 1, miss));
         }
+        const std::string none = msb::cli::nothing_succeeded(results.back());
+        if (!none.empty() && !msb::cli::expect_names_codes(sc.expect))
+          failed.push_back(fmt::format("{} run {}: {}", sc.name, i + 1, none));
       }
     }
     if (results.size() == 1) {
@@ -111,6 +126,12 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   }
   for (const auto& m : missed) std::fprintf(stderr, "msbench: %s\n", m.c_str());
   if (!missed.empty()) return 1;
+  for (const auto& f : failed) std::fprintf(stderr, "msbench: %s\n", f.c_str());
+  if (g_stop) {
+    std::fprintf(stderr, "msbench: interrupted: the results written are partial\n");
+    return 130;  // 128 + SIGINT, as a shell reports an interrupted command
+  }
+  if (!failed.empty()) return 3;
   return 0;
 }
 
@@ -163,21 +184,58 @@ int cmd_keys(const std::string& values_of) {
     return 2;
   }
   for (const auto& k : msb::cli::scenario_keys()) {
-    std::printf("  %-20s %-8s %s\n", k.name.c_str(), k.type.c_str(), k.help.c_str());
+    std::printf("  %-24s %-8s %s\n", k.name.c_str(), k.type.c_str(), k.help.c_str());
+    if (!k.choices.empty()) {
+      std::string list;
+      for (const auto& c : k.choices) list += (list.empty() ? "" : ", ") + c;
+      std::printf("  %-24s %-8s one of: %s\n", "", "", list.c_str());
+    }
   }
-  std::printf("\nAny swept key may be a list: the runner runs the product of all lists.\n");
+  std::printf(
+      "\nAny swept key may be a list: the runner runs the product of all lists.\n"
+      "\n[expect] (a table of its own): what the transfers must end as, checked after each run.\n"
+      "  KEY = N | \"all\" | \"some\" | \"none\", where KEY is a result code, still_running,\n"
+      "  an HTTP status (\"404\") or a class (\"5xx\"). A table naming result codes accounts for\n"
+      "  every transfer: codes it does not name must not occur. A miss exits 1.\n"
+      "  Result codes:");
+  for (int i = 0; i < msb::kResultCount; ++i)
+    std::printf("%s%s", i % 6 ? " " : "\n    ", msb::result_name(static_cast<msb::Result>(i)));
+  std::printf("\n");
   return 0;
+}
+
+// What the first word names when it is not a subcommand: CLI11 would only say that one is
+// required.
+bool unknown_subcommand(int argc, char** argv, const CLI::App& app) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->check_name(argv[1])) return false;
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({}))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  std::fprintf(stderr, "msbench: unknown subcommand '%s' (subcommands: %s; msbench --help)\n",
+               argv[1], names.c_str());
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  msb::cli::record_invocation(argc, argv);
   CLI::App app{
       "msbench: high-connection benchmarks of a multi_socket HTTP/1.1 engine.\n"
       "  msbench run scenarios/quick.toml            run a scenario script\n"
       "  msbench run s.toml --set connections=[1000,5000] --set backend=poll\n"
       "  msbench keys                                what a scenario may set"};
   app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       fmt::format("msbench {} ({} build{})", msb::cli::kVersionDescribe,
+                                   msb::cli::kVersionBuildType,
+                                   msb::cli::kVersionDirty ? ", uncommitted changes" : ""));
+  app.footer(
+      "Exit codes: 0 ok; 1 a run failed or [expect] missed; 2 usage or scenario error;\n"
+      "3 no transfer succeeded (unless [expect] names result codes); 130 interrupted (results\n"
+      "written, marked partial).");
 
   std::vector<std::string> files, overrides;
   int workers = 0;
@@ -220,6 +278,7 @@ int main(int argc, char** argv) {
   std::string values_of;
   keys->add_option("--values", values_of, "Print the values KEY may take, as a TOML list");
 
+  if (unknown_subcommand(argc, argv, app)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

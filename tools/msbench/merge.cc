@@ -1,5 +1,6 @@
 #include "merge.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "fields_json.h"
@@ -13,6 +14,36 @@ bool must_agree(const ConfigKey& k) {
   return k.rule == Rule::label;
 }
 
+// Second by second within each phase: the k-th sample of a part's phase joins the k-th of
+// the others' same phase. (Parts change phase at slightly different times; lining samples
+// up by index alone would add one part's ramp-up to another's warm-up.)
+void merge_series(std::vector<Sample>& into, const std::vector<Sample>& from) {
+  using Groups = std::vector<std::pair<std::string, std::vector<Sample>>>;
+  const auto by_phase = [](const std::vector<Sample>& series) {
+    Groups g;
+    for (const Sample& s : series) {
+      if (g.empty() || g.back().first != s.phase) g.emplace_back(s.phase, std::vector<Sample>());
+      g.back().second.push_back(s);
+    }
+    return g;
+  };
+  Groups merged = by_phase(into);
+  for (const auto& [phase, samples] : by_phase(from)) {
+    auto it = std::find_if(merged.begin(), merged.end(),
+                           [&, &phase = phase](const auto& g) { return g.first == phase; });
+    if (it == merged.end()) {
+      merged.emplace_back(phase, samples);
+      continue;
+    }
+    auto& dst = it->second;
+    if (dst.size() < samples.size()) dst.resize(samples.size());
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      merge_fields(dst[i], samples[i], sample_fields());
+  }
+  into.clear();
+  for (const auto& g : merged) into.insert(into.end(), g.second.begin(), g.second.end());
+}
+
 void merge_into(RunResult& m, const RunResult& p) {
   merge_fields(m.config, p.config, config_keys());
   merge_fields(m, p, run_fields());
@@ -20,10 +51,7 @@ void merge_into(RunResult& m, const RunResult& p) {
   merge_fields(m.engine.sockindex, p.engine.sockindex, sockindex_fields());
   merge_fields(m.engine.timers, p.engine.timers, timer_fields());
   merge_fields(m.loop, p.loop, loop_fields());
-  // Second by second: the parts' seconds line up from each part's own start.
-  if (m.series.size() < p.series.size()) m.series.resize(p.series.size());
-  for (std::size_t i = 0; i < p.series.size(); ++i)
-    merge_fields(m.series[i], p.series[i], sample_fields());
+  merge_series(m.series, p.series);
 }
 
 }  // namespace

@@ -1,48 +1,16 @@
 #include "results_json.h"
 
-#include <sys/utsname.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
 #include "compare.h"
 #include "fields_json.h"
+#include "provenance.h"
 
 namespace msb::cli {
 
 using nlohmann::json;
-
-namespace {
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "unknown";
-}
-
-}  // namespace
-
-json machine_facts() {
-  utsname u{};
-  uname(&u);
-  return {
-      {"cpu", cpu_model()},
-      {"cores", sysconf(_SC_NPROCESSORS_ONLN)},
-      {"memory_bytes", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE)},
-      {"kernel", std::string(u.sysname) + " " + u.release},
-      {"compiler", std::string("gcc-compatible ") + __VERSION__},
-      {"build_type", MSB_BUILD_TYPE},
-      {"git_commit", MSB_GIT_COMMIT},
-  };
-}
 
 json run_json(const RunResult& r) {
   json j = json::object();
@@ -89,11 +57,9 @@ json run_json(const RunResult& r) {
 }
 
 json results_document(const json& scenario, const std::vector<RunResult>& runs) {
-  json doc = {{"schema", "msbench-results"},
-              {"schema_version", kResultsSchemaVersion},
-              {"machine", machine_facts()},
-              {"scenario", scenario},
-              {"runs", json::array()}};
+  json doc = {{"schema", "msbench-results"}, {"schema_version", kResultsSchemaVersion},
+              {"machine", machine_facts()},  {"invocation", invocation_facts()},
+              {"scenario", scenario},        {"runs", json::array()}};
   for (std::size_t i = 0; i < runs.size(); ++i) {
     json run = run_json(runs[i]);
     run.update(ratios_for(runs, i));

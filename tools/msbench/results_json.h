@@ -1,5 +1,5 @@
-// The results document: schema-versioned JSON with machine facts and each run's metrics,
-// written and read through the records' tables (fields_json.h). Histograms are written
+// The results document: schema-versioned JSON with its provenance (provenance.h) and each run's
+// metrics, written and read through the records' tables (fields_json.h). Histograms are written
 // bucket by bucket (lowest value in ns, count), so results from several processes merge
 // exactly.
 #pragma once
@@ -14,7 +14,6 @@ namespace msb::cli {
 
 inline constexpr int kResultsSchemaVersion = 1;
 
-nlohmann::json machine_facts();
 nlohmann::json run_json(const RunResult& r);
 nlohmann::json results_document(const nlohmann::json& scenario, const std::vector<RunResult>& runs);
 

@@ -200,16 +200,20 @@ const char* key_type(const ConfigKey& k) {
 const FieldTable<Sample>& sample_fields() {
   using S = Sample;
   static const FieldTable<S> t = {
-      {"t_s", &S::t_s, Rule::max, "s", "seconds since the run (ramp-up) began"},
+      {"phase", &S::phase, Rule::label, "", "ramp-up, warm-up, measuring or teardown"},
+      {"t_s", &S::t_s, Rule::max, "s", "its end, in seconds since the run (ramp-up) began"},
+      {"dt_s", &S::dt_s, Rule::max, "s", "its length (1 s, shorter where a phase ends)"},
       {"open", &S::open, Rule::total, "count", "sockets watched"},
-      {"calls", &S::calls, Rule::total, "count", "socket_action (or perform) calls in this second"},
-      {"requests", &S::requests, Rule::total, "count", "load: responses complete in this second"},
-      {"ended_ok", &S::ended_ok, Rule::total, "count", "transfers ended ok in this second"},
-      {"ended_failed", &S::ended_failed, Rule::total, "count",
-       "transfers ended otherwise in this second"},
-      // Percentiles cannot be added: a merged second shows the worst part's.
-      {"p50_us", &S::p50_us, Rule::max, "us", "median socket call in this second"},
-      {"p99_us", &S::p99_us, Rule::max, "us", "99th percentile socket call in this second"},
+      {"calls", &S::calls, Rule::total, "count", "socket_action (or perform) calls in it"},
+      {"requests", &S::requests, Rule::total, "count", "load: responses complete in it"},
+      {"ended_ok", &S::ended_ok, Rule::total, "count", "transfers ended ok in it"},
+      {"ended_failed", &S::ended_failed, Rule::total, "count", "transfers ended otherwise in it"},
+      // Percentiles cannot be added: a merged sample shows the worst part's.
+      {"p50_us", &S::p50_us, Rule::max, "us", "median socket call in it"},
+      {"p99_us", &S::p99_us, Rule::max, "us", "99th percentile socket call in it"},
+      {"request_p50_us", &S::request_p50_us, Rule::max, "us", "load: median request in it"},
+      {"request_p99_us", &S::request_p99_us, Rule::max, "us",
+       "load: 99th percentile request in it"},
   };
   return t;
 }

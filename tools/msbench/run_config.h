@@ -93,14 +93,19 @@ const ConfigKey* find_config_key(const std::string& name);
 const char* key_type(const ConfigKey& k);
 
 // One second of a run, for the time series.
+// One point of the time series: a second, or the shorter piece that ends a phase (a phase
+// change cuts a sample, so each lies in one phase).
 struct Sample {
-  double t_s = 0;
+  std::string phase;
+  double t_s = 0;   // its end, since the run began
+  double dt_s = 0;  // its length
   std::uint64_t open = 0;
   std::uint64_t calls = 0;
   std::uint64_t requests = 0;
   std::uint64_t ended_ok = 0;
   std::uint64_t ended_failed = 0;
   double p50_us = 0, p99_us = 0;
+  double request_p50_us = 0, request_p99_us = 0;
 };
 const FieldTable<Sample>& sample_fields();
 

@@ -343,7 +343,7 @@ StringList read_request_tables(const toml::node& node, const std::string& file) 
     for (auto&& [k, v] : *t) {
       const std::string name(k.str());
       const Origin o{where(file, v), at.key + "." + name};
-      auto text = [&] {
+      auto text = [&, &v = v] {  // clang 14 cannot capture a structured binding by itself
         auto s = v.value_exact<std::string>();
         if (!s) fail(o, "expected a string");
         return *s;
@@ -440,7 +440,11 @@ void apply_overrides(const std::vector<std::string>& overrides, Scenario& sc, Se
     toml::table t;
     try {
       t = toml::parse("v = " + value);
-    } catch (const toml::parse_error&) {
+    } catch (const toml::parse_error& e) {
+      // A bare word is a string; what starts like a list, table or quoted string and does not
+      // parse is a typo to name, not a string to pass on.
+      if (!value.empty() && std::string_view("[{\"'").find(value[0]) != std::string_view::npos)
+        fail(o, "not a TOML value (" + std::string(e.description()) + ")");
       t = toml::table{{"v", value}};
     }
     settings.set(key, read_setting(*spec, *t.get("v"), o), o);

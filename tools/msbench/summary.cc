@@ -2,15 +2,44 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 namespace msb::cli {
 
 namespace {
 
+// Set when a table printed a percentile from fewer samples than it needs; the footnote says so.
+bool g_few_samples = false;
+
+// A percentile cell in us: "–" where there is nothing to show, a "*" where the samples are
+// fewer than 1/(1-q) (p99.9 from 265 samples is the maximum of a few, not a p99.9).
+std::string percentile_cell(const Histogram& h, double q) {
+  if (h.count() == 0) return "–";
+  const bool few = static_cast<double>(h.count()) < 1.0 / (1.0 - q) - 1e-9;
+  g_few_samples = g_few_samples || few;
+  return fmt::format("{:.2f}{}", double(h.quantile(q)) / 1000.0, few ? "*" : "");
+}
+
+// Right-aligned to `width` display columns ("–" is one column, three bytes).
+std::string right(const std::string& s, std::size_t width) {
+  const auto cols = static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return std::string(width > cols ? width - cols : 0, ' ') + s;
+}
+
 void histogram_row(std::FILE* out, const char* name, const Histogram& h) {
-  auto us = [](std::uint64_t ns) { return double(ns) / 1000.0; };
-  fmt::print(out, "  {:<22} {:>10} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.2f}\n", name,
-             h.count(), us(h.quantile(0.5)), us(h.quantile(0.9)), us(h.quantile(0.99)),
-             us(h.quantile(0.999)), us(h.max()));
+  fmt::print(out, "  {:<22} {:>10} {} {} {} {} {}\n", name, h.count(),
+             right(percentile_cell(h, 0.5), 9), right(percentile_cell(h, 0.9), 9),
+             right(percentile_cell(h, 0.99), 9), right(percentile_cell(h, 0.999), 9),
+             right(h.count() ? fmt::format("{:.2f}", double(h.max()) / 1000.0) : "–", 10));
+}
+
+void few_samples_note(std::FILE* out) {
+  if (!g_few_samples) return;
+  fmt::print(out,
+             "  * from fewer samples than the percentile needs (p90: 10, p99: 100, p99.9: "
+             "1,000): read it as a maximum of a few\n");
+  g_few_samples = false;
 }
 
 // "1,234,567": counts read at a glance.
@@ -75,6 +104,7 @@ void print_load(const RunResult& r, std::FILE* out) {
   if (c.rate > 0) histogram_row(out, "request (from sent)", r.request_uncorrected_ns);
   histogram_row(out, "first byte", r.first_byte_ns);
   if (r.connect_ns.count()) histogram_row(out, "connect", r.connect_ns);
+  few_samples_note(out);
   fmt::print(out, "\n");
 }
 
@@ -108,9 +138,13 @@ void print_summary(const RunResult& r, std::FILE* out) {
   }
   fmt::print(out, "  {:<22} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "per call (us)", "calls",
              "p50", "p90", "p99", "p99.9", "max");
-  histogram_row(out, "socket_action(socket)", e.socket_action_socket_ns);
-  histogram_row(out, "socket_action(timer)", e.socket_action_timer_ns);
-  if (e.perform_ns.count()) histogram_row(out, "perform()", e.perform_ns);
+  if (c.backend == "perform") {
+    histogram_row(out, "perform()", e.perform_ns);
+  } else {
+    histogram_row(out, "socket_action(socket)", e.socket_action_socket_ns);
+    histogram_row(out, "socket_action(timer)", e.socket_action_timer_ns);
+  }
+  few_samples_note(out);
 
   const SockIndexStats& s = e.sockindex;
   fmt::print(out,
@@ -118,9 +152,12 @@ void print_summary(const RunResult& r, std::FILE* out) {
              "{:.2f} probes/lookup\n",
              s.variant, s.size, s.buckets, s.load_factor(), s.max_chain, s.probes_per_lookup());
   const TimerStats& t = e.timers;
-  fmt::print(out, "  timers        {} : {} queued, {} ops, {:.2f} rotations/op, {:.2f} steps/op\n",
-             t.variant, t.size, t.ops(), t.ops() ? double(t.rotations) / double(t.ops()) : 0.0,
-             t.ops() ? double(t.steps) / double(t.ops()) : 0.0);
+  fmt::print(out, "  timers        {} : {} queued, {} ops", t.variant, t.size, t.ops());
+  if (t.ops()) {
+    fmt::print(out, ", {:.2f} rotations/op, {:.2f} steps/op", double(t.rotations) / double(t.ops()),
+               double(t.steps) / double(t.ops()));
+  }
+  fmt::print(out, "\n");
   fmt::print(out, "  loop          {} : {} waits, {:.2f} events/wait, {} modifies, {} redundant\n",
              c.backend, r.loop.waits, r.loop.events_per_wait(), r.loop.modifies, r.loop.redundant);
   const double per_conn =
@@ -151,31 +188,35 @@ void print_summary(const RunResult& r, std::FILE* out) {
 namespace msb::cli {
 
 void print_table(const std::vector<RunResult>& runs, std::FILE* out) {
+  // One per-call column set: socket_action on a socket, or perform() for the perform backend
+  // (the "call" column says which). "–" where a column does not apply.
   fmt::print(out,
-             "\n{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>9} {:>8} "
+             "\n{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:<8} {:>10} {:>9} {:>9} {:>9} "
              "{:>7} {:>8}\n",
-             "run", "engine", "backend", "sockindex", "bkts", "conns", "open", "workers", "calls",
-             "p50 us", "p99 us", "p99.9 us", "perf p50", "errors", "B/conn");
+             "run", "engine", "backend", "sockindex", "bkts", "conns", "open", "workers", "call",
+             "calls", "p50 us", "p99 us", "p99.9 us", "errors", "B/conn");
   int i = 0;
   for (const RunResult& r : runs) {
     const MultiStats& e = r.engine;
-    const Histogram& h = e.socket_action_socket_ns;
+    const bool perform = r.config.backend == "perform";
+    const Histogram& h = perform ? e.perform_ns : e.socket_action_socket_ns;
     std::uint64_t failed = 0;
     for (int k = 1; k < kResultCount; ++k) failed += r.ended_by_result[static_cast<std::size_t>(k)];
     const double per_conn =
         r.added ? double(r.rss_open_kb - r.rss_before_kb) * 1024.0 / double(r.added) : 0;
-    fmt::print(out,
-               "{:>4} {:<8} {:<8} {:<10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8.2f} {:>8.2f} {:>9.2f} "
-               "{:>8.1f} {:>7} {:>8.0f}{}\n",
-               ++i, r.config.engine, r.config.backend,
-               r.config.engine == "msbench" ? r.config.sockindex : "-",  // the others have none
-               r.config.engine == "msbench" && r.config.sockindex == "chained"
-                   ? std::to_string(r.config.buckets)
-                   : "-",
-               r.config.connections, r.open_at_measure, r.workers, h.count(), h.quantile(0.5) / 1e3,
-               h.quantile(0.99) / 1e3, h.quantile(0.999) / 1e3, e.perform_ns.quantile(0.5) / 1e3,
-               failed, per_conn, r.accounting_holds() ? "" : "  ACCOUNTING MISMATCH");
+    const bool own_index = r.config.engine == "msbench";  // the others have none
+    fmt::print(
+        out, "{:>4} {:<8} {:<8} {:<10} {} {:>8} {:>8} {:>8} {:<8} {:>10} {} {} {} {:>7} {}{}\n",
+        ++i, r.config.engine, r.config.backend, own_index ? r.config.sockindex : "–",
+        right(own_index && r.config.sockindex == "chained" ? std::to_string(r.config.buckets) : "–",
+              6),
+        r.config.connections, r.open_at_measure, r.workers, perform ? "perform" : "socket",
+        h.count(), right(percentile_cell(h, 0.5), 9), right(percentile_cell(h, 0.99), 9),
+        right(percentile_cell(h, 0.999), 9), failed,
+        right(r.added ? fmt::format("{:.0f}", per_conn) : "–", 8),
+        r.accounting_holds() ? "" : "  ACCOUNTING MISMATCH");
   }
+  few_samples_note(out);
 }
 
 }  // namespace msb::cli

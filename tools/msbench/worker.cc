@@ -203,6 +203,7 @@ void Worker::warm_up() {
 }
 
 void Worker::measure() {
+  close_phase();  // warm-up's last sample and summary, before its histograms are reset
   engine_->reset_timing_stats();
   last_hist_ = Histogram();
   const MultiStats engine_before = engine_->stats();
@@ -211,7 +212,7 @@ void Worker::measure() {
   double u0, s0;
   cpu_times(&u0, &s0);
   const auto start = Clock::now();
-  set_phase("measuring");
+  open_phase("measuring");
   measuring_ = true;
   run_for(config_.duration_s);
   measuring_ = false;
@@ -249,6 +250,7 @@ void Worker::teardown() {
     drain();
     r_.still_running = engine_->running();
   }
+  close_phase();
   engine_.reset();
 }
 
@@ -393,51 +395,100 @@ void Worker::drain() {
 
 void Worker::tick() {
   const auto now = Clock::now();
-  const bool sample_due = now - last_sample_ >= std::chrono::seconds(1);
-  if (!sample_due && now - last_report_ < std::chrono::milliseconds(500)) return;
+  if (now - last_sample_ >= std::chrono::seconds(1)) take_sample(now);
+  if (now - last_report_ >= std::chrono::milliseconds(500)) report_second();
+}
+
+namespace {
+std::uint64_t calls_of(const MultiStats& s) {
+  return s.socket_action_calls + s.perform_calls;
+}
+// After reset_timing_stats() a histogram starts again: what it holds is all since then.
+Histogram since(const Histogram& now, const Histogram& then) {
+  return now.count() >= then.count() ? now.minus(then) : now;
+}
+}  // namespace
+
+void Worker::take_sample(Clock::time_point now) {
   const MultiStats s = engine_->stats();
   const Histogram& h = s.socket_action_socket_ns;
-  const Histogram second = h.count() >= last_hist_.count() ? h.minus(last_hist_) : h;
+  const Histogram second = since(h, last_hist_);
   const Histogram requests = requests_hist_.minus(last_requests_hist_);
-  const std::uint64_t calls = s.socket_action_calls + s.perform_calls;
+  Sample sample;
+  sample.phase = phase_;
+  sample.t_s = seconds_since(run_start_);
+  sample.dt_s = std::chrono::duration<double>(now - last_sample_).count();
+  sample.open = engine_->sockets();
+  sample.calls = calls_of(s) - last_calls_;
+  sample.requests = responses_ - last_responses_;
+  sample.ended_ok = ended_ok_ - last_ok_;
+  sample.ended_failed = ended_failed_ - last_failed_;
+  sample.p50_us = second.quantile(0.5) / 1000.0;
+  sample.p99_us = second.quantile(0.99) / 1000.0;
+  sample.request_p50_us = requests.quantile(0.5) / 1000.0;
+  sample.request_p99_us = requests.quantile(0.99) / 1000.0;
+  r_.series.push_back(sample);
+  have_second_ = have_second_ || sample.dt_s >= 0.999;
+  last_sample_ = now;
+  last_calls_ = calls_of(s);
+  last_ok_ = ended_ok_;
+  last_failed_ = ended_failed_;
+  last_responses_ = responses_;
+  last_hist_ = h;
+  last_requests_hist_ = requests_hist_;
+}
+
+void Worker::report_second() {
+  last_report_ = Clock::now();
+  if (!report_) return;
   Progress p;
   p.phase = phase_;
   p.open = engine_->sockets();
-  p.calls = calls;
   p.ended_ok = ended_ok_;
   p.ended_failed = ended_failed_;
-  p.p50_us = second.quantile(0.5) / 1000.0;
-  p.p99_us = second.quantile(0.99) / 1000.0;
-  p.requests = responses_;
-  p.request_p50_us = requests.quantile(0.5) / 1000.0;
-  p.request_p99_us = requests.quantile(0.99) / 1000.0;
-  last_report_ = now;
-  if (report_) report_(p);
-  if (sample_due) {
-    Sample sample;
-    sample.t_s = seconds_since(run_start_);
-    sample.open = p.open;
-    sample.calls = calls - last_calls_;
-    sample.requests = responses_ - last_responses_;
-    sample.ended_ok = ended_ok_ - last_ok_;
-    sample.ended_failed = ended_failed_ - last_failed_;
-    sample.p50_us = p.p50_us;
-    sample.p99_us = p.p99_us;
-    r_.series.push_back(sample);
-    last_sample_ = now;
-    last_calls_ = calls;
-    last_ok_ = ended_ok_;
-    last_failed_ = ended_failed_;
-    last_responses_ = responses_;
-    last_hist_ = h;
-    last_requests_hist_ = requests_hist_;
+  if (have_second_) {
+    const Sample& last = r_.series.back();
+    p.window_s = last.dt_s;
+    p.calls = last.calls;
+    p.requests = last.requests;
+    p.p50_us = last.p50_us;
+    p.p99_us = last.p99_us;
+    p.request_p50_us = last.request_p50_us;
+    p.request_p99_us = last.request_p99_us;
   }
+  report_(p);
 }
 
-void Worker::set_phase(const char* name) {
+void Worker::close_phase() {
+  if (phase_.empty()) return;
+  const auto now = Clock::now();
+  if (now > last_sample_) take_sample(now);
+  if (!report_) return;
+  const MultiStats s = engine_->stats();
+  const Histogram calls = since(s.socket_action_socket_ns, phase_start_.calls_hist);
+  const Histogram requests = requests_hist_.minus(phase_start_.requests_hist);
+  Progress p;
+  p.phase = phase_;
+  p.ended = true;
+  p.open = engine_->sockets();
+  p.ended_ok = ended_ok_;
+  p.ended_failed = ended_failed_;
+  p.window_s = std::chrono::duration<double>(now - phase_start_.at).count();
+  p.calls = calls_of(s) - phase_start_.calls;
+  p.requests = responses_ - phase_start_.responses;
+  p.p50_us = calls.quantile(0.5) / 1000.0;
+  p.p99_us = calls.quantile(0.99) / 1000.0;
+  p.request_p50_us = requests.quantile(0.5) / 1000.0;
+  p.request_p99_us = requests.quantile(0.99) / 1000.0;
+  report_(p);
+}
+
+void Worker::open_phase(const char* name) {
   phase_ = name;
-  last_report_ = Clock::time_point();  // report the new phase at once
-  tick();
+  const MultiStats s = engine_->stats();
+  phase_start_ = {Clock::now(), s.socket_action_socket_ns, requests_hist_, calls_of(s), responses_};
+  have_second_ = false;
+  report_second();  // the new phase at once, with nothing to show yet
 }
 
 RunResult run_worker(const RunConfig& config, const WorkerPlan& plan, const std::atomic<bool>& stop,

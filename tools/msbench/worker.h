@@ -30,15 +30,19 @@ namespace msb::cli {
 
 class Engine;
 
-// What a worker says about itself every half second.
+// What a worker says about itself every half second, and once as each phase ends.
 struct Progress {
   std::string phase;  // ramp-up, warm-up, measuring, teardown
   std::uint64_t open = 0;
-  std::uint64_t calls = 0;  // since the run began
-  std::uint64_t ended_ok = 0, ended_failed = 0;
-  double p50_us = 0, p99_us = 0;                  // socket calls of the last second
-  std::uint64_t requests = 0;                     // load: responses since the run began
-  double request_p50_us = 0, request_p99_us = 0;  // load: of the last second
+  std::uint64_t ended_ok = 0, ended_failed = 0;  // since the run began
+  // The window the figures below cover: the last complete second of this phase, or, when
+  // `ended`, the whole phase that just ended. 0: no complete second yet (nothing to show).
+  bool ended = false;
+  double window_s = 0;
+  std::uint64_t calls = 0;                        // socket_action (or perform) calls in the window
+  std::uint64_t requests = 0;                     // load: responses complete in the window
+  double p50_us = 0, p99_us = 0;                  // socket calls in the window
+  double request_p50_us = 0, request_p99_us = 0;  // load: requests in the window
 };
 
 class Worker {
@@ -64,7 +68,14 @@ class Worker {
   void step(int max_wait_ms);  // one loop iteration: the engine, ended transfers, the load
   void drain();                // reads every ended transfer
   void tick();                 // progress every 0.5 s, a time-series sample every 1 s
-  void set_phase(const char* name);
+  void set_phase(const char* name) {
+    close_phase();
+    open_phase(name);
+  }
+  void close_phase();  // the phase's last (short) sample, and its summary to the runner
+  void open_phase(const char* name);
+  void take_sample(Clock::time_point now);
+  void report_second();  // the last complete second of this phase, if there is one
   bool all_ended() const { return ended_ok_ + ended_failed_ >= r_.added; }
 
   // Load.
@@ -103,12 +114,19 @@ class Worker {
   std::uint64_t in_flight_ = 0;
 
   // Progress and the 1 s series read the same cumulative histograms: the difference from
-  // the last sample is the last second.
-  std::string phase_ = "ramp-up";
+  // the last sample is the last second, from the phase's start the whole phase. A phase
+  // change cuts a sample, so every sample lies in one phase.
+  std::string phase_;
   Clock::time_point run_start_, last_report_, last_sample_;
   Histogram last_hist_, requests_hist_, last_requests_hist_;
   std::uint64_t last_calls_ = 0, last_ok_ = 0, last_failed_ = 0, responses_ = 0,
                 last_responses_ = 0;
+  struct PhaseStart {
+    Clock::time_point at;
+    Histogram calls_hist, requests_hist;
+    std::uint64_t calls = 0, responses = 0;
+  } phase_start_;
+  bool have_second_ = false;  // a complete second of this phase was sampled
 };
 
 // Runs a worker: the entry point of a worker process.
