@@ -7,7 +7,9 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sockindex/sockindex.h"
@@ -15,15 +17,18 @@
 namespace msb::detail {
 namespace {
 
+// Each variant by name: benchmark names say which one they measured
+// (BM_LookupHit/chained-97/n:1000).
 struct Variant {
   SockIndexKind kind;
   unsigned buckets;
+  const char* name;
 };
-const Variant kVariants[] = {{SockIndexKind::chained, 7},
-                             {SockIndexKind::chained, 97},
-                             {SockIndexKind::chained, 911},
-                             {SockIndexKind::resizable, 0},
-                             {SockIndexKind::direct, 0}};
+const Variant kVariants[] = {{SockIndexKind::chained, 7, "chained-7"},
+                             {SockIndexKind::chained, 97, "chained-97"},
+                             {SockIndexKind::chained, 911, "chained-911"},
+                             {SockIndexKind::resizable, 0, "resizable"},
+                             {SockIndexKind::direct, 0, "direct"}};
 
 std::vector<int> shuffled(int from, int n, unsigned seed) {
   std::vector<int> v(static_cast<std::size_t>(n));
@@ -56,23 +61,22 @@ void lookups(benchmark::State& state, SockIndex& index, const std::vector<int>& 
   state.SetItemsProcessed(state.iterations());
 }
 
-// arg 0: variant index; arg 1: N
-void BM_LookupHit(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(1));
-  auto index = filled(kVariants[state.range(0)], n);
+// arg 0: N
+void BM_LookupHit(benchmark::State& state, const Variant& v) {
+  const int n = static_cast<int>(state.range(0));
+  auto index = filled(v, n);
   lookups(state, *index, shuffled(0, n, 1));
 }
 
-void BM_LookupMiss(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(1));
-  auto index = filled(kVariants[state.range(0)], n);
+void BM_LookupMiss(benchmark::State& state, const Variant& v) {
+  const int n = static_cast<int>(state.range(0));
+  auto index = filled(v, n);
   lookups(state, *index, shuffled(n, 1024, 2));  // fds just past the live ones
 }
 
 // One insert and one remove per iteration at a steady N (a socket closes, another opens).
-void BM_RemoveInsert(benchmark::State& state) {
-  const Variant& v = kVariants[state.range(0)];
-  const int n = static_cast<int>(state.range(1));
+void BM_RemoveInsert(benchmark::State& state, const Variant& v) {
+  const int n = static_cast<int>(state.range(0));
   auto index = filled(v, n);
   const auto order = shuffled(0, n, 3);
   std::size_t i = 0;
@@ -85,9 +89,8 @@ void BM_RemoveInsert(benchmark::State& state) {
 }
 
 // Filling an empty index with N fds, per insert (growth included for resizable/direct).
-void BM_Fill(benchmark::State& state) {
-  const Variant& v = kVariants[state.range(0)];
-  const int n = static_cast<int>(state.range(1));
+void BM_Fill(benchmark::State& state, const Variant& v) {
+  const int n = static_cast<int>(state.range(0));
   for (auto _ : state) {
     auto index = filled(v, n);
     benchmark::DoNotOptimize(index.get());
@@ -115,22 +118,33 @@ void BM_UnorderedMapLookupHit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void variants_by_n(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"variant", "n"});
-  for (int v = 0; v < 5; ++v) {
-    for (long n : {1000L, 10000L, 100000L, 1000000L}) b->Args({v, n});
+// Every benchmark once per variant, named for it, at N live fds; std::unordered_map as the
+// reference.
+int register_all() {
+  using Fn = void (*)(benchmark::State&, const Variant&);
+  const std::pair<const char*, Fn> benchmarks[] = {{"BM_LookupHit", BM_LookupHit},
+                                                   {"BM_LookupMiss", BM_LookupMiss},
+                                                   {"BM_RemoveInsert", BM_RemoveInsert},
+                                                   {"BM_Fill", BM_Fill}};
+  for (const auto& [name, fn] : benchmarks) {
+    for (const Variant& v : kVariants) {
+      auto* b = benchmark::RegisterBenchmark((std::string(name) + "/" + v.name).c_str(), fn, v);
+      b->ArgName("n");
+      for (long n : {1000L, 10000L, 100000L, 1000000L}) b->Arg(n);
+      if (std::string(name) == "BM_Fill") b->Unit(benchmark::kMillisecond);
+    }
   }
+  benchmark::RegisterBenchmark("BM_UnorderedMapLookupHit", BM_UnorderedMapLookupHit)
+      ->ArgName("n")
+      ->Arg(1000)
+      ->Arg(10000)
+      ->Arg(100000)
+      ->Arg(1000000);
+  return 0;
 }
+const int registered = register_all();
 
 }  // namespace
-
-// variant: 0 chained-7, 1 chained-97, 2 chained-911, 3 resizable, 4 direct
-BENCHMARK(BM_LookupHit)->Apply(variants_by_n);
-BENCHMARK(BM_LookupMiss)->Apply(variants_by_n);
-BENCHMARK(BM_RemoveInsert)->Apply(variants_by_n);
-BENCHMARK(BM_Fill)->Apply(variants_by_n)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_UnorderedMapLookupHit)->ArgName("n")->Arg(1000)->Arg(10000)->Arg(100000)->Arg(1000000);
-
 }  // namespace msb::detail
 
 BENCHMARK_MAIN();

@@ -6,6 +6,8 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "timers/timer_queue.h"
@@ -13,7 +15,9 @@
 namespace msb::detail {
 namespace {
 
-const TimerKind kKinds[] = {TimerKind::splay, TimerKind::heap, TimerKind::wheel};
+// Each structure by name: benchmark names say which one they measured (BM_Rearm/splay/n:1000).
+const std::pair<TimerKind, const char*> kKinds[] = {
+    {TimerKind::splay, "splay"}, {TimerKind::heap, "heap"}, {TimerKind::wheel, "wheel"}};
 
 struct Filled {
   std::unique_ptr<TimerQueue> queue;
@@ -41,9 +45,9 @@ void set_counters(benchmark::State& state, const TimerQueue& q, const TimerStats
 // key is later than most: remove + insert at now + timeout. With `ask_nearest`, also what
 // the engine asks after every event (the timer callback's value), which charges the
 // wheel's cascades (nearest() does them).
-void rearm(benchmark::State& state, bool ask_nearest) {
-  const std::size_t n = static_cast<std::size_t>(state.range(1));
-  auto f = filled(kKinds[state.range(0)], n, 1);
+void rearm(benchmark::State& state, TimerKind kind, bool ask_nearest) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  auto f = filled(kind, n, 1);
   std::mt19937 rng(2);
   std::int64_t now = 0;
   const std::int64_t timeout = static_cast<std::int64_t>(n) * 10;
@@ -59,17 +63,17 @@ void rearm(benchmark::State& state, bool ask_nearest) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_Rearm(benchmark::State& state) {
-  rearm(state, false);
+void BM_Rearm(benchmark::State& state, TimerKind kind) {
+  rearm(state, kind, false);
 }
-void BM_RearmAndNearest(benchmark::State& state) {
-  rearm(state, true);
+void BM_RearmAndNearest(benchmark::State& state, TimerKind kind) {
+  rearm(state, kind, true);
 }
 
 // Insert then remove one extra node at a random key, N others queued.
-void BM_InsertRemove(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(1));
-  auto f = filled(kKinds[state.range(0)], n, 3);
+void BM_InsertRemove(benchmark::State& state, TimerKind kind) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  auto f = filled(kind, n, 3);
   std::mt19937_64 rng(4);
   std::uniform_int_distribution<std::int64_t> key(0, static_cast<std::int64_t>(n) * 10);
   TimerNode extra;
@@ -83,9 +87,9 @@ void BM_InsertRemove(benchmark::State& state) {
 }
 
 // Pop the nearest and queue it again further out: a timer wheel of expiries.
-void BM_PopNearest(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(1));
-  auto f = filled(kKinds[state.range(0)], n, 5);
+void BM_PopNearest(benchmark::State& state, TimerKind kind) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  auto f = filled(kind, n, 5);
   std::int64_t horizon = static_cast<std::int64_t>(n) * 10;
   const TimerStats before = f.queue->stats();
   for (auto _ : state) {
@@ -97,29 +101,34 @@ void BM_PopNearest(benchmark::State& state) {
 }
 
 // nearest() as the engine asks it after every socket_action.
-void BM_Nearest(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(1));
-  auto f = filled(kKinds[state.range(0)], n, 6);
+void BM_Nearest(benchmark::State& state, TimerKind kind) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  auto f = filled(kind, n, 6);
   for (auto _ : state) benchmark::DoNotOptimize(f.queue->nearest());
   state.SetItemsProcessed(state.iterations());
 }
 
-void kinds_by_n(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"kind", "n"});
-  for (int k = 0; k < 3; ++k) {
-    for (long n : {1000L, 10000L, 100000L, 1000000L}) b->Args({k, n});
+// Every benchmark once per structure, named for it, at N queued timers.
+int register_all() {
+  using Fn = void (*)(benchmark::State&, TimerKind);
+  const std::pair<const char*, Fn> benchmarks[] = {{"BM_Rearm", BM_Rearm},
+                                                   {"BM_RearmAndNearest", BM_RearmAndNearest},
+                                                   {"BM_InsertRemove", BM_InsertRemove},
+                                                   {"BM_PopNearest", BM_PopNearest},
+                                                   {"BM_Nearest", BM_Nearest}};
+  for (const auto& [name, fn] : benchmarks) {
+    for (const auto& [kind, kind_name] : kKinds) {
+      auto* b =
+          benchmark::RegisterBenchmark((std::string(name) + "/" + kind_name).c_str(), fn, kind);
+      b->ArgName("n");
+      for (long n : {1000L, 10000L, 100000L, 1000000L}) b->Arg(n);
+    }
   }
+  return 0;
 }
+const int registered = register_all();
 
 }  // namespace
-
-// kind: 0 splay, 1 heap, 2 wheel
-BENCHMARK(BM_Rearm)->Apply(kinds_by_n);
-BENCHMARK(BM_RearmAndNearest)->Apply(kinds_by_n);
-BENCHMARK(BM_InsertRemove)->Apply(kinds_by_n);
-BENCHMARK(BM_PopNearest)->Apply(kinds_by_n);
-BENCHMARK(BM_Nearest)->Apply(kinds_by_n);
-
 }  // namespace msb::detail
 
 BENCHMARK_MAIN();

@@ -13,6 +13,7 @@ packages=(
   python3 python3-matplotlib python3-scipy python3-pytest
   valgrind dnsmasq-base nginx-light
   wrk nghttp2-client                # references in the load benchmarks (tools/bench-load.py)
+  chromium                          # renders the HTML report in its test (reports/tests/test_render.py)
 )
 
 missing=()

@@ -5,8 +5,8 @@ python -m msbench_report.gate --baseline B.json --current C.json [--summary gate
 python -m msbench_report.gate --baseline B.json --current C.json --wall
     Google Benchmark JSON with repetitions: a benchmark fails only if its times are slower
     by a Mann-Whitney U test (p < --alpha) AND by at least --min-effect in the median, so a
-    noisy machine does not fail CI. Fewer than 3 repetitions on either side is unusable
-    input (exit 2): no verdict can be drawn from them.
+    noisy machine does not fail CI. Repetitions too few for any p-value below --alpha (5 a
+    side at 0.01) are unusable input (exit 2): no verdict can be drawn from them.
 
 Prints a table (metric, unit, better, baseline, current, change, verdict) under the
 baseline's provenance; writes it as Markdown with --summary and to $GITHUB_STEP_SUMMARY
@@ -17,12 +17,15 @@ when set, as JUnit XML with --junit. A metric this machine cannot measure is giv
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
+
+from . import table
 
 # Unit and better direction of each deterministic metric the gate workload prints.
 METRICS = {
@@ -37,7 +40,6 @@ METRICS = {
     "timers.rotations_per_op": ("rotations/op", "lower"),
     "timers.steps_per_op": ("nodes walked/op", "lower"),
 }
-MIN_REPETITIONS = 3  # the fewest per side for which Mann-Whitney can reach p < 0.05
 FAILING = ("REGRESSION", "MISSING")
 
 
@@ -92,6 +94,12 @@ def wall_samples(doc, path):
     return out
 
 
+def smallest_p(n, m):
+    """The smallest one-sided p-value an exact Mann-Whitney U test can give for n against m
+    samples (1/C(n+m, n)): 3 against 3 cannot go below 0.05, 5 against 5 reaches 0.004."""
+    return 1.0 / math.comb(n + m, n)
+
+
 def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
     from scipy.stats import mannwhitneyu
     rows = []
@@ -100,7 +108,7 @@ def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
         mb, mc = statistics.median(b), statistics.median(c)
         change = (mc - mb) / mb if mb else 0.0
         verdict = "same"
-        if len(b) >= MIN_REPETITIONS and len(c) >= MIN_REPETITIONS:
+        if smallest_p(len(b), len(c)) < alpha:
             p = mannwhitneyu(c, b, alternative="greater").pvalue
             if p < alpha and change >= min_effect:
                 verdict = "REGRESSION"
@@ -127,14 +135,7 @@ def _table(rows, wall):
 
 
 def render(rows, markdown=False, wall=False):
-    head, body = _table(rows, wall)
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(r) + " |" for r in body]
-        return "\n".join(lines) + "\n"
-    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
-    return "\n".join("  ".join(str(x[i]).ljust(widths[i]) for i in range(len(head))).rstrip()
-                     for x in [head, *body]) + "\n"
+    return table.render(*_table(rows, wall), markdown=markdown)
 
 
 def junit(rows, suite="msbench-gate"):
@@ -203,10 +204,11 @@ def main(argv=None):
                 raise GateError(f"{args.baseline} and {args.current} share no benchmark")
             few = [r[0] for r in rows if r[4] == "too few samples"]
             if few:
-                raise GateError(f"too few samples for a verdict: {len(few)} of {len(rows)} benchmarks have "
-                                f"fewer than {MIN_REPETITIONS} repetitions on a side ({', '.join(few[:3])}"
+                need = next(k for k in range(2, 100) if smallest_p(k, k) < args.alpha)
+                raise GateError(f"too few samples for a verdict: {len(few)} of {len(rows)} benchmarks have too "
+                                f"few repetitions for any p-value below {args.alpha:g} ({', '.join(few[:3])}"
                                 f"{', ...' if len(few) > 3 else ''}); run with --benchmark_repetitions="
-                                f"{MIN_REPETITIONS * 3}")
+                                f"{need} or more on both sides")
         else:
             rows = compare_counts(base_doc["metrics"], cur_doc["metrics"])
     except GateError as e:

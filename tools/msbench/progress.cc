@@ -79,7 +79,7 @@ ProgressView::ProgressView(std::FILE* out, bool tty, std::string label, int targ
       label_(std::move(label)),
       target_(target),
       workers_(static_cast<std::size_t>(workers)),
-      ended_(static_cast<std::size_t>(workers)) {
+      ended_(4, std::vector<Progress>(static_cast<std::size_t>(workers))) {
   last_render_ = last_line_ = std::chrono::steady_clock::now();
 }
 
@@ -89,12 +89,15 @@ void ProgressView::update(int worker, const Progress& p) {
     workers_[w] = p;
     return;
   }
-  ended_[w] = p;
+  const int rank = phase_rank(p.phase);
+  if (rank < 0) return;
+  auto& phase = ended_[static_cast<std::size_t>(rank)];
+  phase[w] = p;
   // Off a TTY, a phase's line once every worker has ended it.
-  const bool all = std::all_of(ended_.begin(), ended_.end(),
-                               [&](const Progress& e) { return e.ended && e.phase == p.phase; });
+  const bool all =
+      std::all_of(phase.begin(), phase.end(), [](const Progress& e) { return e.ended; });
   if (all && !tty_) {
-    fmt::print(out_, "{}\n", fit_line(label_, parts(p.phase, ended_, true), 400));
+    fmt::print(out_, "{}\n", fit_line(label_, parts(p.phase, phase, true), 400));
     std::fflush(out_);
     last_line_ = std::chrono::steady_clock::now();
   }

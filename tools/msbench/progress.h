@@ -46,7 +46,9 @@ class ProgressView {
   std::string label_;
   int target_;
   std::vector<Progress> workers_;  // each worker's latest report
-  std::vector<Progress> ended_;    // each worker's summary of the phase that ended last
+  // Each worker's summary of each phase it ended, by phase rank: a fast worker may end the
+  // next phase before a slow one ends this.
+  std::vector<std::vector<Progress>> ended_;
   std::string last_phase_;
   std::chrono::steady_clock::time_point last_render_, last_line_;
 };

@@ -409,9 +409,16 @@ Histogram since(const Histogram& now, const Histogram& then) {
 }
 }  // namespace
 
+const Histogram& Worker::per_call(const MultiStats& s) const {
+  return config_.backend == "perform" ? s.perform_ns : s.socket_action_socket_ns;
+}
+
+// A sample shorter than this, at the end of a phase, joins the second before it.
+constexpr double kShortestSampleS = 0.1;
+
 void Worker::take_sample(Clock::time_point now) {
   const MultiStats s = engine_->stats();
-  const Histogram& h = s.socket_action_socket_ns;
+  const Histogram& h = per_call(s);
   const Histogram second = since(h, last_hist_);
   const Histogram requests = requests_hist_.minus(last_requests_hist_);
   Sample sample;
@@ -427,7 +434,19 @@ void Worker::take_sample(Clock::time_point now) {
   sample.p99_us = second.quantile(0.99) / 1000.0;
   sample.request_p50_us = requests.quantile(0.5) / 1000.0;
   sample.request_p99_us = requests.quantile(0.99) / 1000.0;
-  r_.series.push_back(sample);
+  if (sample.dt_s < kShortestSampleS && !r_.series.empty() && r_.series.back().phase == phase_) {
+    // The sliver a phase change leaves after a whole second joins that second: as a point
+    // of its own its rates would be noise. (Its percentiles cannot be joined exactly: the
+    // larger is kept, as merge does.)
+    Sample& last = r_.series.back();
+    const double dt = last.dt_s + sample.dt_s;
+    merge_fields(last, sample, sample_fields());
+    last.t_s = sample.t_s;
+    last.dt_s = dt;
+    last.open = sample.open;
+  } else {
+    r_.series.push_back(sample);
+  }
   have_second_ = have_second_ || sample.dt_s >= 0.999;
   last_sample_ = now;
   last_calls_ = calls_of(s);
@@ -465,7 +484,7 @@ void Worker::close_phase() {
   if (now > last_sample_) take_sample(now);
   if (!report_) return;
   const MultiStats s = engine_->stats();
-  const Histogram calls = since(s.socket_action_socket_ns, phase_start_.calls_hist);
+  const Histogram calls = since(per_call(s), phase_start_.calls_hist);
   const Histogram requests = requests_hist_.minus(phase_start_.requests_hist);
   Progress p;
   p.phase = phase_;
@@ -486,7 +505,7 @@ void Worker::close_phase() {
 void Worker::open_phase(const char* name) {
   phase_ = name;
   const MultiStats s = engine_->stats();
-  phase_start_ = {Clock::now(), s.socket_action_socket_ns, requests_hist_, calls_of(s), responses_};
+  phase_start_ = {Clock::now(), per_call(s), requests_hist_, calls_of(s), responses_};
   have_second_ = false;
   report_second();  // the new phase at once, with nothing to show yet
 }

@@ -76,6 +76,8 @@ class Worker {
   void open_phase(const char* name);
   void take_sample(Clock::time_point now);
   void report_second();  // the last complete second of this phase, if there is one
+  // What one call costs: perform() for the perform backend, else socket_action on a socket.
+  const Histogram& per_call(const MultiStats& s) const;
   bool all_ended() const { return ended_ok_ + ended_failed_ >= r_.added; }
 
   // Load.

@@ -232,3 +232,31 @@ TEST(Fields, MeasuredRowsBecomeThePhasesDifference) {
 
 }  // namespace
 }  // namespace msb::cli
+
+namespace msb::cli {
+namespace {
+
+// Parts change phase at slightly different times: their samples join phase by phase (the
+// k-th of a phase with the k-th), never one part's ramp-up with another's warm-up.
+TEST(Fields, SeriesMergePhaseByPhase) {
+  auto sample = [](const char* phase, std::uint64_t calls) {
+    Sample s;
+    s.phase = phase;
+    s.calls = calls;
+    s.dt_s = 1;
+    return s;
+  };
+  RunResult a, b;
+  a.series = {sample("ramp-up", 1), sample("ramp-up", 2), sample("warm-up", 4)};
+  b.series = {sample("ramp-up", 10), sample("warm-up", 40), sample("warm-up", 80),
+              sample("measuring", 100)};
+  const RunResult m = merge_runs({a, b}, false);
+  std::vector<std::pair<std::string, std::uint64_t>> got;
+  for (const Sample& s : m.series) got.emplace_back(s.phase, s.calls);
+  const std::vector<std::pair<std::string, std::uint64_t>> want = {
+      {"ramp-up", 11}, {"ramp-up", 2}, {"warm-up", 44}, {"warm-up", 80}, {"measuring", 100}};
+  EXPECT_EQ(got, want);
+}
+
+}  // namespace
+}  // namespace msb::cli

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -122,6 +123,36 @@ TEST(Progress, TravelsAsOneLine) {
   EXPECT_EQ(q.requests, 7u);
   EXPECT_DOUBLE_EQ(q.window_s, 1.0);
   EXPECT_DOUBLE_EQ(q.request_p99_us, 1234.5);
+}
+
+}  // namespace
+}  // namespace msb::cli
+
+namespace msb::cli {
+namespace {
+
+// A fast worker may end the next phase before a slow one ends this: both phases still get
+// their line, each once.
+TEST(Progress, PhaseLinesWaitForTheSlowestWorkerWithoutLosingAPhase) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    ProgressView view(f, false, "run", 10, 2);
+    auto end = [&](int worker, const char* phase) {
+      Progress p = second(phase, 10);
+      p.ended = true;
+      view.update(worker, p);
+    };
+    end(0, "measuring");
+    end(0, "teardown");
+    end(1, "measuring");
+    end(1, "teardown");
+  }
+  const std::string out = written(f);
+  std::fclose(f);
+  EXPECT_EQ(out.find("run | measuring 1.0 s"), 0u) << out;
+  EXPECT_NE(out.find("\nrun | teardown 1.0 s"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
 }
 
 }  // namespace
