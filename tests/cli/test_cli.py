@@ -303,3 +303,19 @@ def test_dns_storm_resolves_every_name(tmp_path):
     assert resolve["count"] == 300 and 0 < resolve["p50_us"] <= resolve["max_us"]
     assert one["connections_open"] == 300
     check_accounting(one)
+
+
+def test_an_open_model_rate_the_machine_cannot_hold_reports_asked_vs_achieved(tmp_path):
+    # Two connections to a server that answers after 20 ms cannot carry 100,000 requests/s
+    # (at most ~100): the shortfall is said in the summary and the results, never hidden.
+    out = tmp_path / "r.json"
+    text = ('path = "/delay/20"\nrate = 100000\nconnections = 2\nwarmup_s = 0\nduration_s = 0.5\n')
+    r = run("run", scenario(tmp_path, text), "--out", out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = next(l for l in r.stdout.splitlines() if l.strip().startswith("rate"))
+    assert "asked 100000/s, achieved" in line and "requests were due and not yet sent" in line
+    assert "the rate asked was not reached" in r.stdout
+    (one,) = json.loads(out.read_text())["runs"]
+    assert one["rate"]["asked"] == 100000
+    assert 0 < one["rate"]["achieved"] < 1000
+    assert one["requests"]["measured"] > 0
