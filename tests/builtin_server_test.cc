@@ -21,6 +21,9 @@
 namespace msb {
 namespace {
 
+// Literals with a NUL inside keep their full length ("...\0..."s).
+using namespace std::string_literals;
+
 // A client of its own on a raw, non-blocking socket: sends a request (whole, or one byte
 // per pump()), and reads what comes back until the server closes.
 class RawClient {
@@ -97,8 +100,7 @@ const std::vector<Hostile>& hostile() {
       {"huge_head",
        "GET /bytes/1 HTTP/1.1\r\nHost: x\r\nX: " + std::string(70000, 'h') + "\r\n\r\n",
        "HTTP/1.1 431"},
-      {"garbage", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + "\r\n\r\n",
-       "HTTP/1.1 400"},
+      {"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"s + "\r\n\r\n", "HTTP/1.1 400"},
       {"good_then_bad",
        "GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
        "HTTP/1.1 400", 1},

@@ -11,6 +11,9 @@
 namespace msb {
 namespace {
 
+// Literals with a NUL inside keep their full length ("...\0..."s).
+using namespace std::string_literals;
+
 using Then = test::RawReply::Then;
 
 struct Case {
@@ -31,7 +34,7 @@ const std::map<std::string, Case>& cases() {
         Result::bad_content_length}},
       {"/premature_close",
        {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this"}, Result::partial_body}},
-      {"/nul_bytes", {{std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 26)}, Result::bad_header}},
+      {"/nul_bytes", {{"HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"s}, Result::bad_header}},
       {"/empty", {{""}, Result::empty_reply}},
       {"/reset", {{"", Then::reset}, Result::recv_error}},
       {"/reset_mid_body",

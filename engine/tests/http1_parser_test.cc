@@ -11,6 +11,9 @@
 namespace msb::detail {
 namespace {
 
+// Literals with a NUL inside keep their full length ("...\0..."s).
+using namespace std::string_literals;
+
 struct Vector {
   const char* name;
   std::string bytes;
@@ -171,10 +174,9 @@ const std::vector<Vector>& vectors() {
        Result::bad_status_line, 0, "", false},
       {"status_junk_after_code", "HTTP/1.1 200OK\r\n\r\n", false, Result::bad_status_line, 0, "",
        false},
-      {"nul_in_status", std::string("HTTP/1.1 200 O\0K\r\n\r\n", 20), false,
-       Result::bad_status_line, 0, "", false},
-      {"nul_in_header", std::string("HTTP/1.1 200 OK\r\nX-A: b\0c\r\n\r\n", 29), false,
-       Result::bad_header, 200, "", false},
+      {"nul_in_status", "HTTP/1.1 200 O\0K\r\n\r\n"s, false, Result::bad_status_line, 0, "", false},
+      {"nul_in_header", "HTTP/1.1 200 OK\r\nX-A: b\0c\r\n\r\n"s, false, Result::bad_header, 200, "",
+       false},
       {"header_without_colon", "HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", false, Result::bad_header,
        200, "", false},
       {"space_before_colon", "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", false,

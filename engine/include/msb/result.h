@@ -23,7 +23,7 @@ namespace msb {
   X(recv_error, "receiving the response failed (e.g. the connection was reset)")               \
   X(empty_reply, "the server closed the connection without sending anything")                  \
   X(bad_status_line, "the response's status line is not HTTP/1.x with a 3-digit status")       \
-  X(bad_header, "a response header line is malformed (bad name, NUL byte, folding)")           \
+  X(bad_header, "a response header line is malformed (bad name, NUL byte, bare CR)")           \
   X(headers_too_large, "the response headers exceed the size limit")                           \
   X(partial_headers, "the server closed the connection before the headers ended")              \
   X(bad_content_length, "the Content-Length is invalid or conflicting")                        \
