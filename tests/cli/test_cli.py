@@ -319,3 +319,22 @@ def test_an_open_model_rate_the_machine_cannot_hold_reports_asked_vs_achieved(tm
     assert one["rate"]["asked"] == 100000
     assert 0 < one["rate"]["achieved"] < 1000
     assert one["requests"]["measured"] > 0
+
+
+def test_merge_refuses_a_file_with_itself_and_different_scenarios(tmp_path):
+    a, b, m = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
+    r = run("run", scenario(tmp_path, SMALL, "small.toml"), "--out", a)
+    assert r.returncode == 0, r.stderr
+    r = run("merge", a, a, "--out", m)
+    assert r.returncode == 2 and "hold the same results" in r.stderr and str(a) in r.stderr
+    copy = tmp_path / "copy.json"
+    copy.write_text(a.read_text())
+    r = run("merge", a, copy, "--out", m)
+    assert r.returncode == 2 and "every count would double" in r.stderr
+    other = SMALL.replace("connections = 300", "connections = 200")
+    r = run("run", scenario(tmp_path, other, "other.toml"), "--out", b)
+    assert r.returncode == 0, r.stderr
+    r = run("merge", a, b, "--out", m)
+    assert r.returncode == 2
+    assert "are results of different scenarios (connections: 300 vs 200)" in r.stderr
+    assert not m.exists()

@@ -138,6 +138,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
 int cmd_merge(const std::vector<std::string>& files, const std::string& out) {
   std::vector<nlohmann::json> docs;
   for (const auto& f : files) docs.push_back(msb::cli::read_results(f));
+  msb::cli::check_mergeable(files, docs);
   const std::size_t runs = docs[0]["runs"].size();
   for (std::size_t d = 1; d < docs.size(); ++d) {
     if (docs[d]["runs"].size() != runs) {

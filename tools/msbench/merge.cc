@@ -87,4 +87,52 @@ RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts) {
   return m;
 }
 
+namespace {
+
+// What makes two results files the same scenario: its resolved keys, what was swept and how
+// often (not where the results were written).
+std::vector<std::string> scenario_differences(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> out;
+  const nlohmann::json& ka = a.value("keys", nlohmann::json::object());
+  const nlohmann::json& kb = b.value("keys", nlohmann::json::object());
+  std::vector<std::string> names;
+  for (const auto& [k, v] : ka.items()) names.push_back(k);
+  for (const auto& [k, v] : kb.items())
+    if (!ka.contains(k)) names.push_back(k);
+  for (const std::string& k : names) {
+    const std::string va = ka.contains(k) ? ka[k].dump() : "(unset)";
+    const std::string vb = kb.contains(k) ? kb[k].dump() : "(unset)";
+    if (va != vb) out.push_back(k + ": " + va + " vs " + vb);
+  }
+  for (const char* k : {"swept", "repetitions"}) {
+    if (a.value(k, nlohmann::json()) != b.value(k, nlohmann::json()))
+      out.push_back(std::string(k) + ": " + a.value(k, nlohmann::json()).dump() + " vs " +
+                    b.value(k, nlohmann::json()).dump());
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_mergeable(const std::vector<std::string>& files,
+                     const std::vector<nlohmann::json>& docs) {
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    for (std::size_t j = i + 1; j < docs.size(); ++j) {
+      if (docs[i].value("runs", nlohmann::json()) == docs[j].value("runs", nlohmann::json())) {
+        throw std::invalid_argument(files[i] + " and " + files[j] +
+                                    " hold the same results (a file with itself, or a copy): "
+                                    "merged, every count would double");
+      }
+      const auto differ = scenario_differences(docs[i].value("scenario", nlohmann::json::object()),
+                                               docs[j].value("scenario", nlohmann::json::object()));
+      if (!differ.empty()) {
+        std::string what;
+        for (const auto& d : differ) what += (what.empty() ? "" : "; ") + d;
+        throw std::invalid_argument(files[i] + " and " + files[j] +
+                                    " are results of different scenarios (" + what + ")");
+      }
+    }
+  }
+}
+
 }  // namespace msb::cli
