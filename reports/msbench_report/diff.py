@@ -20,8 +20,7 @@ from .load import ResultsError, load_results
 METRICS = [
     ("p50 per call", "µs", "lower", lambda r: R.per_call(r)[0]["p50_us"] if R.per_call(r)[0]["count"] else None),
     ("p99 per call", "µs", "lower", lambda r: R.per_call(r)[0]["p99_us"] if R.per_call(r)[0]["count"] else None),
-    ("CPU per call", "µs", "lower", lambda r: (r["cpu"]["user_s"] + r["cpu"]["sys_s"]) * 1e6 / R.per_call(r)[0]["count"]
-        if R.per_call(r)[0]["count"] and r.get("cpu") else None),
+    ("CPU per call", "µs", "lower", R.cpu_per_call_us),
     ("RSS per connection", "B", "lower", lambda r: r.get("rss", {}).get("per_connection_bytes") or None),
     ("requests/s", "1/s", "higher", lambda r: r["requests"]["per_s"] if R.is_load(r) else None),
     ("request p50", "µs", "lower", lambda r: r["request_us"]["p50_us"] if R.is_load(r) and r["request_us"]["count"] else None),
@@ -46,7 +45,7 @@ def compare(base, new, alpha=0.05):
         nb, nn = len(b_groups[key]), len(n_groups[key])
         enough = R.smallest_p(nb, nn) < alpha
         if not enough:
-            need = next(k for k in range(2, 100) if R.smallest_p(k, k) < alpha)
+            need = R.repetitions_needed(alpha)
             warnings.append(f"{R.label(key, shared)}: {nb} against {nn} repetitions cannot give a p-value "
                             f"below {alpha:g} (the smallest is {R.smallest_p(nb, nn):.3g}); set "
                             f"repetitions = {need} or more in the scenario")

@@ -17,7 +17,6 @@ when set, as JUnit XML with --junit. A metric this machine cannot measure is giv
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from . import table
+from .runs import repetitions_needed, smallest_p
 
 # Unit and better direction of each deterministic metric the gate workload prints.
 METRICS = {
@@ -94,12 +94,6 @@ def wall_samples(doc, path):
     return out
 
 
-def smallest_p(n, m):
-    """The smallest one-sided p-value an exact Mann-Whitney U test can give for n against m
-    samples (1/C(n+m, n)): 3 against 3 cannot go below 0.05, 5 against 5 reaches 0.004."""
-    return 1.0 / math.comb(n + m, n)
-
-
 def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
     from scipy.stats import mannwhitneyu
     rows = []
@@ -108,7 +102,8 @@ def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
         mb, mc = statistics.median(b), statistics.median(c)
         change = (mc - mb) / mb if mb else 0.0
         verdict = "same"
-        if smallest_p(len(b), len(c)) < alpha:
+        # One-sided: 3 against 3 cannot go below 0.05, 5 against 5 reaches 0.004.
+        if smallest_p(len(b), len(c), two_sided=False) < alpha:
             p = mannwhitneyu(c, b, alternative="greater").pvalue
             if p < alpha and change >= min_effect:
                 verdict = "REGRESSION"
@@ -204,7 +199,7 @@ def main(argv=None):
                 raise GateError(f"{args.baseline} and {args.current} share no benchmark")
             few = [r[0] for r in rows if r[4] == "too few samples"]
             if few:
-                need = next(k for k in range(2, 100) if smallest_p(k, k) < args.alpha)
+                need = repetitions_needed(args.alpha, two_sided=False)
                 raise GateError(f"too few samples for a verdict: {len(few)} of {len(rows)} benchmarks have too "
                                 f"few repetitions for any p-value below {args.alpha:g} ({', '.join(few[:3])}"
                                 f"{', ...' if len(few) > 3 else ''}); run with --benchmark_repetitions="

@@ -83,6 +83,17 @@ def per_call(run):
     return run["socket_action_us"]["socket"], "socket_action"
 
 
+def cpu_s(run):
+    """The client's CPU (user + system) over the measured phase, when recorded."""
+    cpu = run.get("cpu")
+    return cpu["user_s"] + cpu["sys_s"] if cpu else None
+
+
+def cpu_per_call_us(run):
+    calls = per_call(run)[0]["count"]
+    return cpu_s(run) * 1e6 / calls if calls and cpu_s(run) is not None else None
+
+
 def per_engine_connections(run):
     return run["config"]["connections"] / max(1, run.get("workers", 1))
 
@@ -171,3 +182,8 @@ def smallest_p(n, m, two_sided=True):
     below the significance level or no verdict is possible at all (3 against 3, two-sided,
     can never go below 0.1)."""
     return (2.0 if two_sided else 1.0) / math.comb(n + m, n)
+
+
+def repetitions_needed(alpha, two_sided=True):
+    """The fewest repetitions a side for which some p-value can fall below alpha."""
+    return next(k for k in range(2, 100) if smallest_p(k, k, two_sided) < alpha)

@@ -26,9 +26,8 @@ COLUMNS = [
     ("p50", "µs", lambda d, r: _q(R.per_call(r)[0], "p50_us")),
     ("p99", "µs", lambda d, r: _q(R.per_call(r)[0], "p99_us")),
     ("p99.9", "µs", lambda d, r: _q(R.per_call(r)[0], "p999_us")),
-    ("CPU", "s", lambda d, r: _cpu(r)),
-    ("CPU/call", "µs", lambda d, r: _cpu(r) * 1e6 / R.per_call(r)[0]["count"]
-        if R.per_call(r)[0]["count"] and _cpu(r) is not None else None),
+    ("CPU", "s", lambda d, r: R.cpu_s(r)),
+    ("CPU/call", "µs", lambda d, r: R.cpu_per_call_us(r)),
     ("RSS/conn", "B", lambda d, r: r.get("rss", {}).get("per_connection_bytes")),
     ("requests/s", "", lambda d, r: r["requests"]["per_s"] if R.is_load(r) else None),
     ("request p50", "µs", lambda d, r: _q(r.get("request_us"), "p50_us") if R.is_load(r) else None),
@@ -46,11 +45,6 @@ def _own(run, value):
 
 def _q(h, key):
     return h[key] if h and h.get("count") else None
-
-
-def _cpu(run):
-    cpu = run.get("cpu")
-    return cpu["user_s"] + cpu["sys_s"] if cpu else None
 
 
 def headers():
