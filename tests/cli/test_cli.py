@@ -136,10 +136,11 @@ def test_a_workers_share_past_one_destinations_budget_gets_more_ports(tmp_path):
 
 def test_merge_command_adds_results_exactly(tmp_path):
     a, b, m = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
-    for out in (a, b):
-        r = run("run", scenario(tmp_path, SMALL), "--out", out)
+    for i, out in enumerate((a, b)):
+        r = run("run", scenario(tmp_path, SMALL), "--shard", f"{i}/2", "--run-id", "two-hosts",
+                "--set", "connections=600", "--out", out)
         assert r.returncode == 0, r.stderr
-    r = run("merge", a, b, "--out", m)
+    r = run("merge", b, a, "--out", m)
     assert r.returncode == 0, r.stderr
     ra, rb, rm = (json.loads(p.read_text())["runs"][0] for p in (a, b, m))
     for key in ("count", "sum_ns"):

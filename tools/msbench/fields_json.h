@@ -107,6 +107,9 @@ void merge_value(T& into, const T& from, Rule rule, const char* name) {
       case Rule::max:
         into = std::max(into, from);
         break;
+      case Rule::min:
+        if (from != 0 && (into == 0 || from < into)) into = from;
+        break;
       case Rule::any:
       case Rule::label:
       case Rule::histogram:

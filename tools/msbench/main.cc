@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -21,6 +22,7 @@
 #include "runner.h"
 #include "scenario.h"
 #include "server_process.h"
+#include "shard.h"
 #include "summary.h"
 #include "trickle_server.h"
 #include "version.h"
@@ -59,17 +61,52 @@ int cmd_serve(const msb::server::ServerOptions& options) {
   return 0;
 }
 
-int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& overrides,
-            int workers, const std::string& out) {
+struct RunArgs {
+  std::vector<std::string> files, overrides;
+  int workers = 0;
+  std::string out, shard, start_at, run_id;
+};
+
+// Between two sweep points of a synchronized run, every shard waits for the next planned
+// start: the previous point's measuring end plus this, longer than a load's drain
+// (kDrainCapS, 10 s) and a teardown of a million idle connections (~3 s).
+constexpr double kNextStartGapS = 15;
+
+std::string host_name() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+int cmd_run(const RunArgs& args) {
   // Every scenario is read before anything runs: a typo in the third file must not cost
   // the first two runs.
   std::vector<msb::cli::Scenario> scenarios;
+  msb::cli::Shard shard;
+  double start_at = 0;
   try {
-    for (const auto& f : files) scenarios.push_back(msb::cli::load_scenario(f, overrides));
-  } catch (const msb::cli::ScenarioError& e) {
+    for (const auto& f : args.files)
+      scenarios.push_back(msb::cli::load_scenario(f, args.overrides));
+    if (!args.shard.empty()) {
+      shard = msb::cli::parse_shard(args.shard);
+    } else if (const auto from_env = msb::cli::shard_from_environment()) {
+      shard = *from_env;
+    }
+    if (!args.start_at.empty()) start_at = msb::cli::parse_start_at(args.start_at);
+    for (const auto& sc : scenarios) {
+      for (const auto& cfg : sc.runs) {
+        if (cfg.connections < shard.count) {
+          throw std::invalid_argument(fmt::format(
+              "{}: {} connections cannot be split over {} shards (each needs at least one)",
+              sc.file, cfg.connections, shard.count));
+        }
+      }
+    }
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "msbench: %s\n", e.what());
     return 2;
   }
+  const std::string& out = args.out;
   if (!out.empty()) {
     if (scenarios.size() != 1) {
       std::fprintf(stderr, "msbench: --out goes with a single scenario file\n");
@@ -83,13 +120,38 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   bool accounted = true;
   std::vector<std::string> missed;  // [expect] lines a run did not meet
   std::vector<std::string> failed;  // runs in which nothing succeeded
+  const double started = msb::cli::unix_now();
+  double next_start = start_at;
   for (const auto& sc : scenarios) {
+    const std::string digest = msb::cli::scenario_digest(sc.resolved);
+    const std::string run_id = msb::cli::run_id(args.run_id, digest, start_at, started);
+    const nlohmann::json run_facts = {
+        {"id", run_id},
+        {"shard", {{"index", shard.index}, {"count", shard.count}, {"from", shard.from}}},
+        {"host", host_name()},
+        {"clock", msb::cli::clock_facts()},
+        {"start_at", start_at > 0 ? nlohmann::json(start_at) : nlohmann::json()},
+        {"scenario_digest", digest}};
+    if (shard.sharded()) {
+      std::printf("%s: shard %d/%d of run %s (from %s)\n", sc.name.c_str(), shard.index,
+                  shard.count, run_id.c_str(), shard.from.c_str());
+    }
     std::vector<msb::cli::RunResult> results;
     for (std::size_t i = 0; i < sc.runs.size() && !g_stop; ++i) {
       const auto& cfg = sc.runs[i];
       msb::cli::RunnerOptions ro;
-      ro.workers = workers;
+      ro.workers = args.workers;
       ro.tty = tty;
+      ro.shard = shard;
+      ro.run_id = run_id;
+      if (next_start > 0) {
+        ro.start_at = next_start;
+        const double wait = next_start - msb::cli::unix_now();
+        std::fprintf(stderr, "msbench: run %zu starts at %.3f (Unix time), %s\n", i + 1, next_start,
+                     wait > 0 ? fmt::format("in {:.1f} s", wait).c_str()
+                              : fmt::format("{:.1f} s ago: this shard is late", -wait).c_str());
+        next_start += msb::cli::ramp_budget_s(cfg) + cfg.warmup_s + cfg.duration_s + kNextStartGapS;
+      }
       // The socket index is msbench's own: the reference engines do not use it.
       ro.label = fmt::format("{} [{}/{}] {} {}{} {} conns", sc.name, i + 1, sc.runs.size(),
                              cfg.engine, cfg.backend,
@@ -114,6 +176,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
       msb::cli::print_comparison(results, stdout);
     }
     auto doc = msb::cli::results_document(sc.resolved, results);
+    doc["run"] = run_facts;
     doc["partial"] = g_stop.load() || results.size() < sc.runs.size();
     msb::cli::write_json(doc, sc.output);
     std::printf("\nresults: %s\n", sc.output.c_str());
@@ -135,10 +198,46 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   return 0;
 }
 
-int cmd_merge(const std::vector<std::string>& files, const std::string& out) {
+int cmd_merge(const std::vector<std::string>& given, const std::string& out, bool allow_partial) {
   std::vector<nlohmann::json> docs;
-  for (const auto& f : files) docs.push_back(msb::cli::read_results(f));
-  msb::cli::check_mergeable(files, docs);
+  for (const auto& f : given) docs.push_back(msb::cli::read_results(f));
+  msb::cli::check_mergeable(given, docs);
+  // The shards of one run, each once, in shard order.
+  std::vector<msb::cli::PartId> ids;
+  for (std::size_t d = 0; d < docs.size(); ++d) {
+    const nlohmann::json run = docs[d].value("run", nlohmann::json::object());
+    if (!run.is_object() || !run.contains("id") || !run.contains("shard")) {
+      throw std::invalid_argument(given[d] +
+                                  ": has no run id or shard (written by an msbench before shards): "
+                                  "which run it belongs to cannot be checked");
+    }
+    ids.push_back({given[d], run["id"].get<std::string>(), run["shard"]["index"].get<int>(),
+                   run["shard"]["count"].get<int>()});
+  }
+  const std::vector<int> missing = msb::cli::check_parts(ids, "shard");
+  const int shard_count = ids[0].count;
+  if (!missing.empty()) {
+    const std::string what = msb::cli::describe_missing(missing, shard_count, "shard");
+    if (!allow_partial) {
+      throw std::invalid_argument("run " + ids[0].run_id + ": " + what +
+                                  ": nothing written (--allow-partial merges what is there)");
+    }
+    std::fprintf(stderr, "msbench: run %s: %s: merging the rest (--allow-partial)\n",
+                 ids[0].run_id.c_str(), what.c_str());
+  }
+  std::vector<std::size_t> order(docs.size());
+  for (std::size_t d = 0; d < order.size(); ++d) order[d] = d;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return ids[a].index < ids[b].index; });
+  std::vector<std::string> files;
+  {
+    std::vector<nlohmann::json> sorted;
+    for (std::size_t d : order) {
+      files.push_back(given[d]);
+      sorted.push_back(std::move(docs[d]));
+    }
+    docs = std::move(sorted);
+  }
   const std::size_t runs = docs[0]["runs"].size();
   for (std::size_t d = 1; d < docs.size(); ++d) {
     if (docs[d]["runs"].size() != runs) {
@@ -157,12 +256,43 @@ int cmd_merge(const std::vector<std::string>& files, const std::string& out) {
       }
     }
     merged.push_back(msb::cli::merge_runs(parts, true));
+    merged.back().part = 0;
+    merged.back().parts = 1;
+  }
+  // How far apart the shards began measuring, and which began late (--start-at).
+  double skew = 0;
+  for (const auto& m : merged)
+    skew = std::max(skew, m.measure_start_last_s - m.measure_start_first_s);
+  nlohmann::json shards = nlohmann::json::array();
+  for (std::size_t d = 0; d < docs.size(); ++d) {
+    const nlohmann::json& run = docs[d]["run"];
+    double late = 0;
+    for (const auto& r : docs[d]["runs"])
+      late = std::max(late, r.value("phases", nlohmann::json::object()).value("start_late_s", 0.0));
+    shards.push_back({{"file", files[d]},
+                      {"index", run["shard"]["index"]},
+                      {"host", run.value("host", "")},
+                      {"clock", run.value("clock", nlohmann::json())},
+                      {"start_late_s", late}});
+    if (late > 0)
+      std::printf("shard %d (%s) began measuring %.3f s after the planned time\n",
+                  run["shard"]["index"].get<int>(), run.value("host", "?").c_str(), late);
   }
   auto doc = msb::cli::results_document(docs[0]["scenario"], merged);
   doc["merged_from"] = files;
+  doc["run"] = {{"id", ids[0].run_id},
+                {"shards", shards},
+                {"shard_count", shard_count},
+                {"missing_shards", missing},
+                {"skew_s", skew},
+                {"scenario_digest", docs[0]["run"].value("scenario_digest", "")}};
+  doc["partial"] = !missing.empty();
   msb::cli::write_json(doc, out);
   msb::cli::print_table(merged, stdout);
-  std::printf("\nmerged %zu files into %s\n", files.size(), out.c_str());
+  std::printf("\nrun %s: %zu of %d shards; measuring began within %.3f s of each other (skew)\n",
+              ids[0].run_id.c_str(), files.size(), shard_count, skew);
+  std::printf("merged %zu files into %s%s\n", files.size(), out.c_str(),
+              missing.empty() ? "" : " (PARTIAL: shards missing)");
   return 0;
 }
 
@@ -238,17 +368,24 @@ int main(int argc, char** argv) {
       "3 no transfer succeeded (unless [expect] names result codes); 130 interrupted (results\n"
       "written, marked partial).");
 
-  std::vector<std::string> files, overrides;
-  int workers = 0;
-  std::string out;
+  RunArgs ra;
   auto* run = app.add_subcommand("run", "Run scenario scripts (TOML) and write their results");
-  run->add_option("scenarios", files, "Scenario files")->required()->check(CLI::ExistingFile);
-  run->add_option("--set", overrides,
+  run->add_option("scenarios", ra.files, "Scenario files")->required()->check(CLI::ExistingFile);
+  run->add_option("--set", ra.overrides,
                   "Override a scenario key: key=value (a TOML value; a list sweeps)");
-  run->add_option("--workers", workers,
+  run->add_option("--workers", ra.workers,
                   "Client processes per run (default: as the fd limit requires)")
       ->check(CLI::Range(1, 1024));
-  run->add_option("--out,-o", out, "Results file (one scenario only; default: its `output`)");
+  run->add_option("--out,-o", ra.out, "Results file (one scenario only; default: its `output`)");
+  run->add_option("--shard", ra.shard,
+                  "Run shard I of N of every sweep point (I/N; default: from JOB_COMPLETION_INDEX "
+                  "+ MSBENCH_SHARD_COUNT or SLURM_PROCID + SLURM_NTASKS, else 0/1)");
+  run->add_option("--start-at", ra.start_at,
+                  "Begin at this wall-clock time, so that all shards measure together (RFC 3339 "
+                  "or Unix seconds)");
+  run->add_option("--run-id", ra.run_id,
+                  "The run the shards belong to (default: MSBENCH_RUN_ID, the Slurm job, or the "
+                  "scenario's digest and the start time)");
 
   msb::server::ServerOptions serve_opt;
   auto* serve = app.add_subcommand("serve", "Run the built-in trickle server in the foreground");
@@ -274,6 +411,9 @@ int main(int argc, char** argv) {
       "merge", "Add results of the same scenario from several processes or hosts");
   merge->add_option("results", merge_files, "Results files")->required()->check(CLI::ExistingFile);
   merge->add_option("--out,-o", merge_out, "Merged results file")->required();
+  bool allow_partial = false;
+  merge->add_flag("--allow-partial", allow_partial,
+                  "Merge the shards that are there when some are missing (marked partial)");
 
   auto* keys = app.add_subcommand("keys", "List the keys a scenario file may set");
   std::string values_of;
@@ -288,8 +428,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (*serve) return cmd_serve(serve_opt);
-    if (*run) return cmd_run(files, overrides, workers, out);
-    if (*merge) return cmd_merge(merge_files, merge_out);
+    if (*run) return cmd_run(ra);
+    if (*merge) return cmd_merge(merge_files, merge_out, allow_partial);
     if (*keys) return cmd_keys(values_of);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "msbench: %s\n", e.what());

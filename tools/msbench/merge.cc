@@ -73,6 +73,7 @@ RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts) {
   m.config = parts[0].config;
   m.config.connections = 0;
   m.workers = 0;
+  m.share_of_run = 0;
   m.engine.sockindex.variant = parts[0].engine.sockindex.variant;
   m.engine.timers.variant = parts[0].engine.timers.variant;
   for (const RunResult& p : parts) {
@@ -85,6 +86,50 @@ RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts) {
     }
   }
   return m;
+}
+
+std::vector<int> check_parts(const std::vector<PartId>& parts, const std::string& kind) {
+  if (parts.empty()) throw std::invalid_argument("merge: nothing to merge");
+  const PartId& first = parts[0];
+  std::vector<const PartId*> seen(static_cast<std::size_t>(std::max(first.count, 1)), nullptr);
+  for (const PartId& p : parts) {
+    if (p.run_id != first.run_id) {
+      throw std::invalid_argument(first.name + " and " + p.name +
+                                  " are of different runs (run_id " +
+                                  (first.run_id.empty() ? "(none)" : first.run_id) + " vs " +
+                                  (p.run_id.empty() ? "(none)" : p.run_id) + ")");
+    }
+    if (p.count != first.count) {
+      throw std::invalid_argument(first.name + " and " + p.name + " split the run differently (" +
+                                  kind + " " + std::to_string(first.index) + "/" +
+                                  std::to_string(first.count) + " vs " + std::to_string(p.index) +
+                                  "/" + std::to_string(p.count) + ")");
+    }
+    if (p.index < 0 || p.index >= p.count) {
+      throw std::invalid_argument(p.name + ": " + kind + " " + std::to_string(p.index) + "/" +
+                                  std::to_string(p.count) + " is out of range");
+    }
+    const PartId*& slot = seen[static_cast<std::size_t>(p.index)];
+    if (slot) {
+      throw std::invalid_argument(slot->name + " and " + p.name + " are the same " + kind + " (" +
+                                  std::to_string(p.index) + "/" + std::to_string(p.count) +
+                                  " twice): merged, its counts would double");
+    }
+    slot = &p;
+  }
+  std::vector<int> missing;
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (!seen[i]) missing.push_back(static_cast<int>(i));
+  return missing;
+}
+
+std::string describe_missing(const std::vector<int>& missing, int count, const std::string& kind) {
+  std::string list;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + std::to_string(missing[i]);
+  }
+  return kind + (missing.size() == 1 ? " " : "s ") + list + " of " + std::to_string(count) +
+         (missing.size() == 1 ? " is" : " are") + " missing";
 }
 
 namespace {

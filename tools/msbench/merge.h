@@ -16,6 +16,20 @@ namespace msb::cli {
 // Throws std::invalid_argument naming the settings that differ between parts.
 RunResult merge_runs(const std::vector<RunResult>& parts, bool keep_parts);
 
+// One part of a run, as a merge sees it: a worker's result, or a shard's results file.
+struct PartId {
+  std::string name;  // what to call it in a message: "worker 2", a file name
+  std::string run_id;
+  int index = 0, count = 1;
+};
+
+// The checks every merge makes, of workers and of shards alike: all parts are of one run
+// (the same run_id) and agree on how many parts it has, and none comes twice; throws
+// std::invalid_argument naming the parts. Returns the indices missing (empty: complete).
+std::vector<int> check_parts(const std::vector<PartId>& parts, const std::string& kind);
+// "shards 1 and 3 of 4 are missing"
+std::string describe_missing(const std::vector<int>& missing, int count, const std::string& kind);
+
 // Before `msbench merge` adds results files: refuses (std::invalid_argument, naming the files)
 // the same results twice (a file with itself, or a copy: every count would double) and files
 // of different scenarios (naming the keys that differ, "connections: 1000 vs 10000").

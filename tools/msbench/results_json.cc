@@ -16,6 +16,7 @@ json run_json(const RunResult& r) {
   json j = json::object();
   write_fields(j["config"], r.config, config_keys());
   write_fields(j, r, run_fields());
+  j["part"] = {{"index", r.part}, {"count", r.parts}};
   write_fields(j, r.engine, multi_fields());
   write_fields(j["sockindex"], r.engine.sockindex, sockindex_fields());
   write_fields(j["timers"], r.engine.timers, timer_fields());
@@ -43,13 +44,13 @@ json run_json(const RunResult& r) {
   j["timers"]["rotations_per_op"] = ts.ops() ? double(ts.rotations) / double(ts.ops()) : 0;
   j["timers"]["steps_per_op"] = ts.ops() ? double(ts.steps) / double(ts.ops()) : 0;
   j["loop"]["events_per_wait"] = r.loop.events_per_wait();
-  j["connect_rate"] = {{"asked", r.config.connect_rate}, {"achieved", r.connect_rate_achieved()}};
+  j["connect_rate"] = {{"asked", r.connect_rate_asked()}, {"achieved", r.connect_rate_achieved()}};
   if (r.is_load()) {
     j["requests"]["per_s"] = r.requests_per_s();
     j["requests"]["bytes_per_s"] = r.body_bytes_per_s();
     j["requests"]["by_class"] = r.by_class();
     if (r.config.rate > 0) {
-      j["rate"]["asked"] = r.config.rate;
+      j["rate"]["asked"] = r.rate_asked();
       j["rate"]["achieved"] = r.requests_per_s();
     }
   }
@@ -76,6 +77,10 @@ RunResult run_from_json(const json& j) {
   read_fields(j.at("config"), r.config, config_keys());
   if (!j.at("config").contains("pair")) r.config.pair = r.config.repetition;  // before pairs
   read_fields(j, r, run_fields());
+  if (const auto* p = j.contains("part") ? &j.at("part") : nullptr) {
+    r.part = p->value("index", 0);
+    r.parts = p->value("count", 1);
+  }
   read_fields(j, r.engine, multi_fields());
   if (const auto* si = j.contains("sockindex") ? &j.at("sockindex") : nullptr) {
     read_fields(*si, r.engine.sockindex, sockindex_fields());

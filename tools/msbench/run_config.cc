@@ -248,6 +248,18 @@ const FieldTable<RunResult>& run_fields() {
        "load, open model: requests due but not yet sent when measuring ended (the client could not "
        "keep up, or every connection was busy)"},
       {"workers", &X::workers, Rule::total, "count", "engine processes merged into this result"},
+      {"run_id", &X::run_id, Rule::label, "",
+       "the run this result is part of: every shard and worker of one run has the same"},
+      {"phases/measure_start_first_unix_s", &X::measure_start_first_s, Rule::min, "s",
+       "when measuring began (Unix time), in the earliest part"},
+      {"phases/measure_start_last_unix_s", &X::measure_start_last_s, Rule::max, "s",
+       "when measuring began (Unix time), in the latest part: minus the earliest, the skew"},
+      {"phases/start_late_s", &X::start_late_s, Rule::max, "s",
+       "synchronized start (--start-at): how long after the planned time measuring began (the "
+       "ramp-up overran its budget, or the process started late); 0: on time or not synchronized"},
+      {"share_of_run", &X::share_of_run, Rule::total, "",
+       "the fraction of the whole run this result covers (parts add up to 1): the request and "
+       "connect rates it was asked for are the run's times this"},
       {"listen_ports", &X::listen_ports, Rule::max, "count",
        "builtin: ports per address each server listened on (the scenario's ports, raised to spread "
        "connections)"},

@@ -137,6 +137,18 @@ struct RunResult {
   std::uint64_t requests_behind = 0;  // open model: due, not yet sent, when measuring ended
   int workers = 1;
   int listen_ports = 0;
+  // Which run this is part of, and which part (a worker among its shard's, a shard among the
+  // run's; 0 of 1 for a whole run): merges refuse parts of other runs, the same part twice
+  // and, unless asked, missing parts (merge.h, check_parts). `part`/`parts` are not merged.
+  std::string run_id;
+  int part = 0, parts = 1;
+  // When measuring began, Unix seconds, in the earliest and the latest part (their difference
+  // is the skew between shards), and how late a synchronized start (--start-at) measured.
+  double measure_start_first_s = 0, measure_start_last_s = 0;
+  double start_late_s = 0;
+  // The fraction of the whole run this result covers (a worker's: 1 / (shards x workers));
+  // parts add up to 1. The rates a part was asked for are the run's times this.
+  double share_of_run = 1;
   std::vector<Sample> series;         // sample_fields()
   std::vector<RunResult> per_worker;  // each worker's own result, when workers > 1
 
@@ -155,6 +167,9 @@ struct RunResult {
   std::map<std::string, std::uint64_t> by_class() const;
   // Connections per second during ramp-up (what the connect rate achieved).
   double connect_rate_achieved() const;
+  // This result's share of the run's request rate and connect rate.
+  double rate_asked() const { return config.rate * share_of_run; }
+  double connect_rate_asked() const { return config.connect_rate * share_of_run; }
 };
 // A status's class digit: 1 to 5; the invalid 600-999 count as 5 (RFC 9110 §15).
 int status_class(int status);

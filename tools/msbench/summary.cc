@@ -84,15 +84,15 @@ void print_load(const RunResult& r, std::FILE* out) {
   for (const auto& [cls, n] : r.by_class()) classes += fmt::format("  {} {}", cls, grouped(n));
   fmt::print(out, "  status       {}\n", classes.empty() ? " none" : classes);
   if (c.rate > 0) {
-    const double achieved = r.requests_per_s();
-    fmt::print(out, "  rate          asked {:.0f}/s, achieved {:.0f}/s ({:.1f}%){}\n", c.rate,
-               achieved, 100.0 * achieved / c.rate,
+    const double achieved = r.requests_per_s(), asked = r.rate_asked();
+    fmt::print(out, "  rate          asked {:.0f}/s, achieved {:.0f}/s ({:.1f}%){}\n", asked,
+               achieved, 100.0 * achieved / asked,
                // Behind by more than 10 ms' worth of requests: the client is not keeping up.
-               static_cast<double>(r.requests_behind) > c.rate * 0.01
+               static_cast<double>(r.requests_behind) > asked * 0.01
                    ? fmt::format("; {} requests were due and not yet sent at the end",
                                  grouped(r.requests_behind))
                    : "");
-    if (achieved < 0.95 * c.rate) {
+    if (achieved < 0.95 * asked) {
       fmt::print(
           out,
           "  !! the rate asked was not reached: latency counts from when each request was due\n");
@@ -131,10 +131,10 @@ void print_summary(const RunResult& r, std::FILE* out) {
     fmt::print(out, "  ramp-up {:.2f} s, measured {:.2f} s with {} connections open\n\n", r.ramp_s,
                r.measured_s, r.open_at_measure);
   }
-  if (r.ramp_s > 0.2 && r.connect_rate_achieved() < 0.9 * c.connect_rate &&
-      static_cast<double>(c.connections) > c.connect_rate * 0.2) {
-    fmt::print(out, "  !! connect rate asked {:.0f}/s, achieved {:.0f}/s\n\n", c.connect_rate,
-               r.connect_rate_achieved());
+  if (r.ramp_s > 0.2 && r.connect_rate_achieved() < 0.9 * r.connect_rate_asked() &&
+      static_cast<double>(c.connections) > r.connect_rate_asked() * 0.2) {
+    fmt::print(out, "  !! connect rate asked {:.0f}/s, achieved {:.0f}/s\n\n",
+               r.connect_rate_asked(), r.connect_rate_achieved());
   }
   fmt::print(out, "  {:<22} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "per call (us)", "calls",
              "p50", "p90", "p99", "p99.9", "max");

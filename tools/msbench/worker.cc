@@ -12,6 +12,7 @@
 #include "fields_json.h"
 #include "msb/clock.h"
 #include "server_process.h"
+#include "shard.h"
 
 namespace msb::cli {
 
@@ -100,7 +101,7 @@ MultiOptions engine_options(const RunConfig& config, const WorkerPlan& plan,
   }
   if (config.local_ports > 0) {
     // A range of its own per worker, inside the default ephemeral range (32768-60999).
-    opt.local_port_first = static_cast<std::uint16_t>(40000 + 1000 * (plan.index % 20));
+    opt.local_port_first = static_cast<std::uint16_t>(40000 + 1000 * (plan.stream % 20));
     opt.local_port_last = static_cast<std::uint16_t>(opt.local_port_first + config.local_ports - 1);
   }
   return opt;
@@ -126,6 +127,10 @@ Worker::Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomi
       workload_(config, plan) {
   r_.config = config;
   r_.config.connections = plan.connections;  // this worker's share: shares add up on merge
+  r_.run_id = plan.run_id;
+  r_.share_of_run = 1.0 / plan.streams;
+  r_.part = plan.index;
+  r_.parts = plan.count;
   if (config.is_load()) {
     model_ = config.rate > 0        ? Model::open
              : workload_.one_kind() ? Model::closed_loops
@@ -154,6 +159,11 @@ Worker::Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomi
 Worker::~Worker() = default;
 
 RunResult Worker::run() {
+  if (plan_.start_at > 0) {
+    // A synchronized start: every shard's workers begin ramp-up at the same wall-clock time.
+    while (!stop_ && unix_now() < plan_.start_at)
+      usleep(static_cast<useconds_t>(std::min(50'000.0, (plan_.start_at - unix_now()) * 1e6)));
+  }
   run_start_ = last_report_ = last_sample_ = Clock::now();
   ramp_up();
   warm_up();
@@ -183,7 +193,7 @@ void Worker::ramp_up() {
         add_client(started);
       }
     }
-    step(10);
+    step(10'000'000);
     if (started == target) {
       const bool all_open = model_ == Model::trickle
                                 ? engine_->sockets() + (ended_ok_ + ended_failed_) >= ids_.size()
@@ -198,8 +208,9 @@ void Worker::ramp_up() {
 
 void Worker::warm_up() {
   set_phase("warm-up");
-  next_due_ns_ = now_ns();
-  run_for(config_.warmup_s);
+  next_due_ns_ = now_ns() + static_cast<std::int64_t>(plan_.rate_offset_s * 1e9);
+  // Synchronized: until the planned measuring time, whatever the ramp-up took.
+  run_for(plan_.measure_at > 0 ? plan_.measure_at - unix_now() : config_.warmup_s);
 }
 
 void Worker::measure() {
@@ -212,6 +223,9 @@ void Worker::measure() {
   double u0, s0;
   cpu_times(&u0, &s0);
   const auto start = Clock::now();
+  r_.measure_start_first_s = r_.measure_start_last_s = unix_now();
+  if (plan_.measure_at > 0)
+    r_.start_late_s = std::max(0.0, r_.measure_start_first_s - plan_.measure_at);
   open_phase("measuring");
   measuring_ = true;
   run_for(config_.duration_s);
@@ -246,7 +260,7 @@ void Worker::teardown() {
       for (std::uint64_t id : client_ids_) engine_->end_loop(id);
     }
     const auto start = Clock::now();
-    while (!stop_ && engine_->running() > 0 && seconds_since(start) < kDrainCapS) step(10);
+    while (!stop_ && engine_->running() > 0 && seconds_since(start) < kDrainCapS) step(10'000'000);
     drain();
     r_.still_running = engine_->running();
   }
@@ -256,15 +270,16 @@ void Worker::teardown() {
 
 void Worker::run_for(double seconds) {
   const auto start = Clock::now();
-  while (!stop_ && seconds_since(start) < seconds) {
+  for (double left = seconds; !stop_ && left > 0; left = seconds - seconds_since(start)) {
     // Nothing left to measure once every transfer has ended (a fault scenario's usual end).
     if (model_ == Model::trickle && all_ended()) break;
-    step(50);
+    // No wait past the phase's end: a synchronized start ends warm-up on time.
+    step(std::min<std::int64_t>(50'000'000, static_cast<std::int64_t>(left * 1e9) + 1));
   }
 }
 
-void Worker::step(int max_wait_ms) {
-  backend_->run_once_ns(wait_ns(std::int64_t{max_wait_ms} * 1'000'000));
+void Worker::step(std::int64_t max_wait_ns) {
+  backend_->run_once_ns(wait_ns(max_wait_ns));
   drain();
   if (loading_ && model_ != Model::trickle) {
     const std::int64_t now = now_ns();

@@ -65,9 +65,9 @@ class Worker {
   void teardown();  // ends what still runs and counts it as such
 
   void run_for(double seconds);
-  void step(int max_wait_ms);  // one loop iteration: the engine, ended transfers, the load
-  void drain();                // reads every ended transfer
-  void tick();                 // progress every 0.5 s, a time-series sample every 1 s
+  void step(std::int64_t max_wait_ns);  // one loop iteration: the engine, ended transfers, the load
+  void drain();                         // reads every ended transfer
+  void tick();                          // progress every 0.5 s, a time-series sample every 1 s
   void set_phase(const char* name) {
     close_phase();
     open_phase(name);

@@ -72,20 +72,12 @@ Workload::Workload(const RunConfig& config, const WorkerPlan& plan)
                             ? config.total_timeout_ms
                             : static_cast<std::uint32_t>(
                                   (kRampCapS + config.warmup_s + config.duration_s + 60) * 1000)),
-      rng_(config.seed * 1000003u + static_cast<std::uint64_t>(plan.index)) {
+      rng_(config.seed * 1000003u + static_cast<std::uint64_t>(plan.stream)) {
   if (config.is_load()) {
     kinds_ = request_kinds(config);
     double sum = 0;
     for (const auto& k : kinds_) cumulative_.push_back(sum += k.weight);
-    // Each worker connects from its own share of the source addresses when there are enough
-    // of them (no two share an address's ports), else from all of them.
-    const auto& all = config.source_addresses;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (all.size() < static_cast<std::size_t>(plan.count) ||
-          i % static_cast<std::size_t>(plan.count) == static_cast<std::size_t>(plan.index)) {
-        sources_.push_back(all[i]);
-      }
-    }
+    sources_ = plan.source_addresses;
   }
   if (fault_.kind == FaultKind::refused) refusing_ = std::make_unique<server::ClosedPort>();
   if (fault_.kind == FaultKind::dns_silent) {
@@ -159,10 +151,26 @@ std::string Workload::path(bool active, bool faulty) const {
   return "/idle";
 }
 
+namespace {
+
+// SplitMix64 (Steele, Lea, Flood 2014): a counter-based stream, so connection g's draws come
+// from (seed, g) alone, whichever worker or shard opens it.
+double draw_unit(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
 std::string Workload::url(std::size_t i) {
   if (config_.target != "builtin") return config_.target;
-  const bool faulty = fault_.kind != FaultKind::none && coin_(rng_) < config_.fault_fraction;
-  const bool active = !faulty && coin_(rng_) < config_.active_fraction;
+  const auto g = static_cast<std::uint64_t>(plan_.first_connection) + i;  // its place in the run
+  std::uint64_t state = config_.seed * 0x2545f4914f6cdd1dull ^ (g * 0x9e3779b97f4a7c15ull);
+  const bool faulty = fault_.kind != FaultKind::none && draw_unit(state) < config_.fault_fraction;
+  const bool active = !faulty && draw_unit(state) < config_.active_fraction;
   if (faulty && refusing_) return "http://127.0.0.1:" + std::to_string(refusing_->port()) + "/";
   if (faulty && (fault_.kind == FaultKind::dns_nxdomain || fault_.kind == FaultKind::dns_refused ||
                  fault_.kind == FaultKind::dns_silent)) {
@@ -176,10 +184,8 @@ std::string Workload::url(std::size_t i) {
     return "http://" + name + ":" + std::to_string(port) + "/idle";
   }
   if (config_.names > 0) {
-    // Names spread over all workers; name k lives at address k % addresses.
-    const std::size_t k =
-        (i * static_cast<std::size_t>(plan_.count) + static_cast<std::size_t>(plan_.index)) %
-        static_cast<std::size_t>(config_.names);
+    // Names spread over the run's connections; name k lives at address k % addresses.
+    const std::size_t k = static_cast<std::size_t>(g % static_cast<std::uint64_t>(config_.names));
     const auto& ports = plan_.ports_by_address[k % plan_.ports_by_address.size()];
     const int port = ports[(i / plan_.ports_by_address.size()) % ports.size()];
     return "http://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) +

@@ -25,11 +25,24 @@ class SilentDns;
 namespace msb::cli {
 
 struct WorkerPlan {
-  int index = 0;  // this worker, among `count`
+  int index = 0;  // this worker, among `count` (of its shard: the processes on one host)
   int count = 1;
-  int connections = 0;             // this worker's share
-  double connect_rate = 0;         // this worker's share, per second
-  double rate = 0;                 // load, open model: this worker's share, per second
+  int connections = 0;  // this worker's share
+  // Its first connection's place in the whole run (all shards): a connection's seeded draws
+  // and its DNS name follow its place, so a sharded run opens what a whole one does.
+  std::int64_t first_connection = 0;
+  // This worker among every worker of every shard: its random stream, its local-port range,
+  // and its turn in the open model's schedule (stream s of S sends the requests due at
+  // rate_offset_s + k/rate with rate the whole run's over S: s/run rate).
+  int stream = 0, streams = 1;
+  double connect_rate = 0;   // this worker's share, per second
+  double rate = 0;           // load, open model: this worker's share, per second
+  double rate_offset_s = 0;  // load, open model: its first request's offset in the schedule
+  std::vector<std::string> source_addresses;  // its share of the run's (its shard's, split)
+  // Synchronized start (--start-at), Unix seconds; 0: start now. Ramp-up begins at start_at,
+  // warm-up lasts until measure_at (absorbing a ramp-up that ended early), measuring then.
+  double start_at = 0, measure_at = 0;
+  std::string run_id;
   std::vector<std::string> bases;  // builtin: "http://addr:port" of its server's endpoints
   // builtin with names: the server's ports by address index (127.0.0.1 is index 0), and
   // the DNS server that knows n<k>.msb.test -> 127.0.0.(1 + k % addresses).
@@ -61,7 +74,7 @@ class Workload {
 
   // The trickle workload: the transfer connection `i` of this worker starts. Which
   // connections are active or faulty is a seeded choice, the same for every run of the
-  // seed; each worker draws from a stream of its own.
+  // seed and the connection's place in the run (however it is split over workers and shards).
   TransferSpec next(std::size_t i);
 
   // Load: whether every request is of one kind (then a connection can loop on it).

@@ -30,6 +30,7 @@ enum class Rule : std::uint8_t {
   measured,   // a count over the measured phase: parts add; the phase is end minus start
   total,      // a count over the whole run, or a level now: parts add
   max,        // parts keep the largest (the longest chain, the slowest part's duration)
+  min,        // parts keep the smallest non-zero value (the earliest start; 0 is "none")
   any,        // true if true in any part
   label,      // the same in every part (a variant's name); the first part's is kept
   histogram,  // parts add bucket by bucket (exact)

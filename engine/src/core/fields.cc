@@ -10,6 +10,8 @@ const char* rule_name(Rule r) {
       return "total";
     case Rule::max:
       return "max";
+    case Rule::min:
+      return "min";
     case Rule::any:
       return "any";
     case Rule::label:
