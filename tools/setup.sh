@@ -11,6 +11,8 @@ packages=(
   libev-dev libc-ares-dev libcurl4-openssl-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   python3 python3-matplotlib python3-scipy python3-pytest
+  python3-yaml                      # reads the Kubernetes manifests in their test
+  slurmctld slurmd slurm-client munge  # a real 3-node Slurm in tests/cli/test_slurm.py
   valgrind dnsmasq-base nginx-light
   wrk nghttp2-client                # references in the load benchmarks (tools/bench-load.py)
   chromium                          # renders the HTML report in its test (reports/tests/test_render.py)

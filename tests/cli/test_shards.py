@@ -140,7 +140,7 @@ def test_the_shard_comes_from_the_cluster_engines_environment(tmp_path, env, ind
     (["--shard", "0/400"], {}, "301 connections cannot be split over 400 shards"),
     (["--start-at", "noon"], {}, "--start-at: 'noon' is not a time"),
     ([], {"JOB_COMPLETION_INDEX": "0"}, "MSBENCH_SHARD_COUNT is not"),
-    (["--shard", "0/2", "--set", "source_addresses=['127.0.0.1']", "--set", "path='/file'"], {},
+    (["--shard", "0/2", "--set", "source_addresses=['127.0.0.1']", "--set", "path='/bytes/100'"], {},
      "1 source addresses cannot be split over 2 shards"),
 ])
 def test_bad_shard_settings_are_refused_before_anything_runs(tmp_path, args, env, says):
@@ -163,7 +163,7 @@ def test_a_shard_started_after_the_planned_time_says_it_was_late(tmp_path):
 
 
 def test_the_open_models_rate_is_split_between_shards(tmp_path):
-    text = ('path = "/file"\nrate = 400\nconnections = 20\nwarmup_s = 0.2\nduration_s = 1\n')
+    text = ('path = "/bytes/100"\nrate = 400\nconnections = 20\nwarmup_s = 0.2\nduration_s = 1\n')
     shards = run_shards(tmp_path, text, 2)
     measured = [first_run(f)["requests"]["measured"] for f in shards]
     # Each shard sends every other request of the run's schedule: about 200/s each.

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include "compare.h"
 #include "expect.h"
@@ -92,7 +93,12 @@ int cmd_run(const RunArgs& args) {
     } else if (const auto from_env = msb::cli::shard_from_environment()) {
       shard = *from_env;
     }
-    if (!args.start_at.empty()) start_at = msb::cli::parse_start_at(args.start_at);
+    // A Job's manifest passes the start time in the environment (deploy/kubernetes/job.yaml).
+    const char* env_start = std::getenv("MSBENCH_START_AT");
+    const std::string start_text = !args.start_at.empty() ? args.start_at
+                                   : env_start            ? env_start
+                                                          : "";
+    if (!start_text.empty()) start_at = msb::cli::parse_start_at(start_text);
     for (const auto& sc : scenarios) {
       for (const auto& cfg : sc.runs) {
         if (cfg.connections < shard.count) {
@@ -382,7 +388,7 @@ int main(int argc, char** argv) {
                   "+ MSBENCH_SHARD_COUNT or SLURM_PROCID + SLURM_NTASKS, else 0/1)");
   run->add_option("--start-at", ra.start_at,
                   "Begin at this wall-clock time, so that all shards measure together (RFC 3339 "
-                  "or Unix seconds)");
+                  "or Unix seconds; default: MSBENCH_START_AT)");
   run->add_option("--run-id", ra.run_id,
                   "The run the shards belong to (default: MSBENCH_RUN_ID, the Slurm job, or the "
                   "scenario's digest and the start time)");

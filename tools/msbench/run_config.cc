@@ -49,6 +49,9 @@ const std::vector<ConfigKey>& config_keys() {
          "\"builtin\" (spawn the built-in server) or an http:// URL (its origin; its path unless "
          "`path` or [[request]] say otherwise)",
          0, 0, nullptr, check_target},
+        {"targets", &C::targets, R::label, "",
+         "http:// URLs the shards and their workers spread over, instead of `target` (worker k "
+         "of all uses targets[k % n]): e.g. `msbench serve` on several server hosts"},
         {"path", &C::path, R::label, "",
          "load: the path each request asks for (builtin: e.g. /bytes/100; see msbench serve "
          "--help)"},

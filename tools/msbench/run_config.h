@@ -20,6 +20,7 @@ namespace msb::cli {
 
 struct RunConfig {
   std::string target = "builtin";
+  StringList targets;  // URLs the shards and their workers spread over, instead of `target`
   // Load: what each request asks. A path, method, headers and body for one kind of request,
   // or [[request]] tables (each kept as a compact JSON object: url or path, method, headers,
   // body, weight) for a weighted mix. With neither, a builtin target runs the trickle
@@ -66,7 +67,9 @@ struct RunConfig {
   int pair = 0;
 
   // A request workload (a path, [[request]] tables, or a URL target), not the trickle one.
-  bool is_load() const { return !path.empty() || !requests.empty() || target != "builtin"; }
+  bool is_load() const { return !path.empty() || !requests.empty() || !builtin(); }
+  // The built-in server is started for the run (no URL target).
+  bool builtin() const { return target == "builtin" && targets.empty(); }
   // What requests_per_connection means here (-1 resolved).
   int effective_requests_per_connection() const {
     return requests_per_connection >= 0 ? requests_per_connection : (is_load() ? 0 : 1);

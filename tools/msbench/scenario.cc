@@ -93,6 +93,8 @@ StringList read_strings(const ConfigKey& spec, const toml::node& node, const Ori
       if (const std::string why = header_problem(*s); !why.empty()) fail(o, why);
     } else if (name == "source_addresses" && !is_ip(*s)) {
       fail(o, "'" + *s + "' is not an IP address");
+    } else if (name == "targets" && (s->rfind("http://", 0) != 0 || s->size() <= 7)) {
+      fail(o, "'" + *s + "' is not an http:// URL");
     }
     out.push_back(*s);
   }
@@ -511,7 +513,9 @@ void check_run(const RunConfig& c, const Settings& settings, const std::string& 
   const auto set = [&](const char* key) { return settings.origins.count(key) > 0; };
   const std::string conflict = engine_backend_conflict(c.engine, c.backend);
   if (!conflict.empty()) fail(origin("engine"), conflict);
-  if (c.target != "builtin") {
+  if (!c.targets.empty() && c.target != "builtin")
+    fail(origin("targets"), "give target or targets, not both");
+  if (!c.builtin()) {
     for (const auto& k : config_keys()) {
       if (k.builtin_only && set(k.name)) {
         fail(origin(k.name), "applies to the built-in server only, and the target is a URL");

@@ -8,7 +8,7 @@
 namespace msb::cli {
 
 ServerFleet::ServerFleet(const RunConfig& config, int workers) : config_(config) {
-  if (config.target != "builtin") return;
+  if (!config.builtin()) return;
   const server::Fault* fault = server::find_fault(config.fault);
   const bool dns_answers_faults = fault && (fault->kind == server::FaultKind::dns_nxdomain ||
                                             fault->kind == server::FaultKind::dns_refused);

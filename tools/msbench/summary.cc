@@ -54,11 +54,13 @@ std::string what_a_load_asks(const RunConfig& c) {
   std::string what;
   if (c.requests.size() > 1) {
     what = fmt::format("a mix of {} kinds of request", c.requests.size());
-  } else if (c.target == "builtin") {
+  } else if (c.builtin()) {
     what = fmt::format("{} {} on the built-in server", c.method,
                        c.requests.empty() ? c.path : "[[request]]");
   } else {
-    what = fmt::format("{} {}{}", c.method, c.target, c.path);
+    what = fmt::format(
+        "{} {}{}{}", c.method, c.targets.empty() ? c.target : c.targets[0], c.path,
+        c.targets.size() > 1 ? fmt::format(" (and {} more targets)", c.targets.size() - 1) : "");
   }
   const int per = c.effective_requests_per_connection();
   const std::string connections = per == 0   ? "kept alive for the whole run"

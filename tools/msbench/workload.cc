@@ -40,7 +40,8 @@ std::vector<RequestKind> request_kinds(const RunConfig& config) {
   std::vector<RequestKind> kinds;
   if (config.requests.empty()) {
     RequestKind k;
-    k.url = !config.path.empty() ? config.path : config.target;
+    // Without a path: the target URL itself ("" for the worker's own of `targets`).
+    k.url = !config.path.empty() ? config.path : config.targets.empty() ? config.target : "";
     k.method = config.method;
     k.headers = config.headers;
     k.body = body_of(config.body);
@@ -72,7 +73,10 @@ Workload::Workload(const RunConfig& config, const WorkerPlan& plan)
                             ? config.total_timeout_ms
                             : static_cast<std::uint32_t>(
                                   (kRampCapS + config.warmup_s + config.duration_s + 60) * 1000)),
-      rng_(config.seed * 1000003u + static_cast<std::uint64_t>(plan.stream)) {
+      rng_(config.seed * 1000003u + static_cast<std::uint64_t>(plan.stream)),
+      target_(config.targets.empty()
+                  ? config.target
+                  : config.targets[static_cast<std::size_t>(plan.stream) % config.targets.size()]) {
   if (config.is_load()) {
     kinds_ = request_kinds(config);
     double sum = 0;
@@ -111,13 +115,14 @@ TransferSpec Workload::next(std::size_t i) {
 
 std::string Workload::absolute(const std::string& url_or_path) {
   if (url_or_path.rfind("http://", 0) == 0) return url_or_path;
-  if (config_.target == "builtin") {
+  if (url_or_path.empty()) return target_;
+  if (config_.builtin()) {
     const std::string& base = plan_.bases[next_base_++ % plan_.bases.size()];
     return base + url_or_path;
   }
   // A path on the target's origin.
-  const auto slash = config_.target.find('/', 7);
-  return config_.target.substr(0, slash) + url_or_path;
+  const auto slash = target_.find('/', 7);
+  return target_.substr(0, slash) + url_or_path;
 }
 
 TransferSpec Workload::request() {
@@ -166,7 +171,7 @@ double draw_unit(std::uint64_t& state) {
 }  // namespace
 
 std::string Workload::url(std::size_t i) {
-  if (config_.target != "builtin") return config_.target;
+  if (!config_.builtin()) return target_;
   const auto g = static_cast<std::uint64_t>(plan_.first_connection) + i;  // its place in the run
   std::uint64_t state = config_.seed * 0x2545f4914f6cdd1dull ^ (g * 0x9e3779b97f4a7c15ull);
   const bool faulty = fault_.kind != FaultKind::none && draw_unit(state) < config_.fault_fraction;

@@ -99,6 +99,7 @@ class Workload {
   std::vector<RequestKind> kinds_;
   std::vector<double> cumulative_;    // the kinds' weights, summed
   std::vector<std::string> sources_;  // this worker's source addresses
+  std::string target_;                // a URL target: its own of `targets`, or `target`
   std::size_t next_source_ = 0;
   std::size_t next_base_ = 0;
 };
