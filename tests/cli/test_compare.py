@@ -14,6 +14,7 @@ def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
     out = tmp_path / "compare.json"
     r = run("run", ROOT / "scenarios" / "compare.toml", "--out", out,
             "--set", "connections=200", "--set", "repetitions=2", "--set", "warmup_s=0.3",
+            "--set", "backend=io_uring",
             "--set", "duration_s=1", "--set", "active_fraction=0.25")
     assert r.returncode == 0, r.stderr
     assert "engines compared pair by pair" in r.stdout
@@ -25,6 +26,7 @@ def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
     for one in runs:
         engine = one["config"]["engine"]
         check_accounting(one)
+        assert one["config"]["backend"] == "io_uring"
         assert one["accounting"]["started"] == 200, engine
         assert one["connections_open"] == 200, engine
         assert one["accounting"]["still_running"] == 200, engine  # trickles never end

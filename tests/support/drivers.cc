@@ -55,7 +55,12 @@ bool LoopDriver::run(std::chrono::milliseconds limit) {
 }
 
 std::vector<std::string> all_backends() {
-  return backend_names();
+  // A backend this machine cannot start (io_uring under a seccomp filter) is left out here
+  // and reported skipped, with the reason, by Backends.EachStartsHere.
+  std::vector<std::string> out;
+  for (const auto& name : backend_names())
+    if (backend_unavailable(name).empty()) out.push_back(name);
+  return out;
 }
 
 int fit_to_backend(const std::string& backend, int transfers) {

@@ -318,7 +318,16 @@ int cmd_keys(const std::string& values_of) {
         return 2;
       }
       std::string list;
-      for (const auto& c : k.choices) list += (list.empty() ? "" : ",") + ("\"" + c + "\"");
+      for (const auto& c : k.choices) {
+        // A backend this machine cannot start is left out of a sweep, saying why.
+        if (k.name == "backend") {
+          if (const std::string why = msb::backend_unavailable(c); !why.empty()) {
+            std::fprintf(stderr, "msbench: backend %s left out: %s\n", c.c_str(), why.c_str());
+            continue;
+          }
+        }
+        list += (list.empty() ? "" : ",") + ("\"" + c + "\"");
+      }
       std::printf("[%s]\n", list.c_str());
       return 0;
     }
@@ -428,7 +437,9 @@ int main(int argc, char** argv) {
 
   auto* keys = app.add_subcommand("keys", "List the keys a scenario file may set");
   std::string values_of;
-  keys->add_option("--values", values_of, "Print the values KEY may take, as a TOML list");
+  keys->add_option("--values", values_of,
+                   "Print the values KEY may take, as a TOML list (backends: those that can start "
+                   "here)");
 
   if (unknown_subcommand(argc, argv, app)) return 2;
   try {

@@ -102,5 +102,7 @@ std::vector<std::string> backend_names();
 // Throws std::invalid_argument listing the known names for an unknown one, and
 // std::runtime_error if the backend cannot start here (e.g. the kernel lacks it).
 std::unique_ptr<Backend> make_backend(const std::string& name);
+// Why a known backend cannot start here (io_uring under a seccomp filter), or "" if it can.
+std::string backend_unavailable(const std::string& name);
 
 }  // namespace msb
