@@ -16,6 +16,8 @@ def config_key(doc, run, with_connections=True):
     if engine == "msbench":
         idx = c["sockindex"] + (f'-{c["buckets"]}' if c["sockindex"] == "chained" else "")
         key += [("sockindex", idx), ("timers", c.get("timers", "splay"))]
+    if engine == "libcurl" and c.get("libcurl"):
+        key.append(("libcurl", run.get("engine_version") or c["libcurl"]))
     key += [("target", c.get("target", "builtin")), ("model", load_model(run))]
     if with_connections:
         key.append(("connections", c["connections"]))

@@ -2,9 +2,13 @@
 alternating, with the same results schema and accounting, and ratios taken pair by pair."""
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
-from helpers import check_accounting, run
+import pytest
+
+from helpers import MSBENCH, check_accounting, run
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ["msbench", "libcurl", "floor"]
@@ -88,3 +92,42 @@ def test_unknown_engine_is_a_scenario_error(tmp_path):
     r = run("run", s)
     assert r.returncode == 2
     assert f"{s}:2: key 'engine': 'curl' is not one of: msbench, libcurl, floor" in r.stderr
+
+
+def linked_libcurl():
+    """The libcurl.so msbench is linked with, from ldd."""
+    out = subprocess.run(["ldd", MSBENCH], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.strip().startswith("libcurl.so"):
+            return Path(line.split("=>")[1].split("(")[0].strip())
+    pytest.skip("this msbench is not linked with libcurl")
+
+
+def test_a_chosen_libcurl_build_is_loaded_and_compared_beside_the_linked_one(tmp_path):
+    # A copy is another file: the loader maps it a second time, as it would another build.
+    copy = tmp_path / "other" / "libcurl.so.4"
+    copy.parent.mkdir()
+    shutil.copy(linked_libcurl(), copy)
+    out = tmp_path / "r.json"
+    r = run("run", ROOT / "scenarios" / "compare.toml", "--out", out,
+            "--set", "connections=100", "--set", "repetitions=1", "--set", "backend=epoll",
+            "--set", f'libcurl=["", "{copy}"]', "--set", "warmup_s=0.2", "--set", "duration_s=0.5")
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert [(x["config"]["engine"], x["config"]["libcurl"]) for x in runs] == \
+        [(e, "") for e in ENGINES] + [(e, str(copy)) for e in ENGINES]
+    version = runs[1]["engine_version"]
+    assert version.startswith("libcurl ") and runs[4]["engine_version"] == f"{version} {copy}"
+    assert runs[0]["engine_version"] == "" and runs[2]["engine_version"] == ""
+    for one in runs:
+        check_accounting(one)
+        assert one["accounting"]["started"] == 100
+    assert runs[3]["ratio_to_libcurl"]["p50"] > 0  # msbench against the copy, its own pair
+    assert f"with {version}\n" in r.stdout and f"with {version} {copy}\n" in r.stdout
+
+
+def test_a_libcurl_path_that_cannot_be_read_is_a_scenario_error(tmp_path):
+    r = run("run", ROOT / "scenarios" / "compare.toml", "--out", tmp_path / "r.json",
+            "--set", "libcurl='/nonexistent/libcurl.so.4'")
+    assert r.returncode == 2
+    assert "key 'libcurl'" in r.stderr and "cannot read '/nonexistent/libcurl.so.4'" in r.stderr

@@ -75,19 +75,23 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
   std::map<std::string, Point> points;
   std::vector<std::string> order;
   for (const RunResult& r : runs) {
+    // Each libcurl build swept is a point of its own, with its own msbench and floor runs.
     const std::string key =
-        fmt::format("{}/{}/{}/{}/{}", r.config.connections, r.config.backend, r.config.sockindex,
-                    r.config.timers, r.config.active_fraction);
+        fmt::format("{}/{}/{}/{}/{}/{}", r.config.connections, r.config.backend, r.config.sockindex,
+                    r.config.timers, r.config.active_fraction, r.config.libcurl);
     if (!points.count(key)) order.push_back(key);
     Point& p = points[key];
     p.connections = r.config.connections;
     p.backend = r.config.backend;
     p.by_engine[r.config.engine].push_back(&r);
   }
+  const bool builds_swept = std::any_of(
+      runs.begin(), runs.end(), [](const RunResult& r) { return !r.config.libcurl.empty(); });
   bool header = false;
   for (const auto& key : order) {
     const Point& p = points[key];
     if (p.by_engine.size() < 2) continue;
+    const auto curl = p.by_engine.find("libcurl");
     if (!header) {
       fmt::print(out, "\nengines compared pair by pair (median over repetitions)\n");
       fmt::print(out, "{:>8} {:<8} {:<8} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "conns",
@@ -95,6 +99,8 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
                  "p99/floor", "p50/curl");
       header = true;
     }
+    if (builds_swept && curl != p.by_engine.end())
+      fmt::print(out, "  with {}\n", curl->second.front()->engine_version);
     for (const char* engine : {"msbench", "libcurl", "floor"}) {
       auto it = p.by_engine.find(engine);
       if (it == p.by_engine.end()) continue;

@@ -1,5 +1,7 @@
 #include "run_config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <type_traits>
 
@@ -29,6 +31,11 @@ std::vector<std::string> faults() {
 std::string check_target(const std::string& s) {
   return s == "builtin" || s.rfind("http://", 0) == 0 ? ""
                                                       : "expected \"builtin\" or an http:// URL";
+}
+std::string check_libcurl(const std::string& s) {
+  if (s.empty()) return "";
+  return access(s.c_str(), R_OK) == 0 ? ""
+                                      : "cannot read '" + s + "': give the path of a libcurl.so";
 }
 std::string check_engine(const std::string& s) {
   return engine_built(s)
@@ -108,6 +115,10 @@ const std::vector<ConfigKey>& config_keys() {
          "(its multi_socket API), \"floor\" (one bare recv per event); swept engines alternate run "
          "by run",
          0, 0, engines, check_engine},
+        {"libcurl", &C::libcurl, R::label, "",
+         "engine libcurl: the libcurl build to load, a path to its libcurl.so (a list sweeps, each "
+         "alternating with msbench and the floor); \"\": the one msbench is linked with",
+         0, 0, nullptr, check_libcurl},
         {"backend", &C::backend, R::label, "", "event loop driving the engine", 0, 0, backends_},
         {"sockindex", &C::sockindex, R::label, "", "socket index variant", 0, 0, sockindexes},
         {"buckets", &C::buckets, R::label, "count",
@@ -260,6 +271,9 @@ const FieldTable<RunResult>& run_fields() {
       {"phases/start_late_s", &X::start_late_s, Rule::max, "s",
        "synchronized start (--start-at): how long after the planned time measuring began (the "
        "ramp-up overran its budget, or the process started late); 0: on time or not synchronized"},
+      {"engine_version", &X::engine_version, Rule::label, "",
+       "the library a reference engine ran: libcurl's version string and, for a build given "
+       "by `libcurl`, its path"},
       {"share_of_run", &X::share_of_run, Rule::total, "",
        "the fraction of the whole run this result covers (parts add up to 1): the request and "
        "connect rates it was asked for are the run's times this"},

@@ -45,6 +45,7 @@ struct RunConfig {
   double warmup_s = 1;
   double duration_s = 5;
   std::string engine = "msbench";
+  std::string libcurl;  // the libcurl build the libcurl engine loads; "": the linked one
   std::string backend = "epoll";
   std::string sockindex = "resizable";
   std::uint32_t buckets = 911;
@@ -152,6 +153,7 @@ struct RunResult {
   // The fraction of the whole run this result covers (a worker's: 1 / (shards x workers));
   // parts add up to 1. The rates a part was asked for are the run's times this.
   double share_of_run = 1;
+  std::string engine_version;         // a reference engine's library (Engine::version())
   std::vector<Sample> series;         // sample_fields()
   std::vector<RunResult> per_worker;  // each worker's own result, when workers > 1
 

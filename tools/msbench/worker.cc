@@ -148,7 +148,8 @@ Worker::Worker(const RunConfig& config, const WorkerPlan& plan, const std::atomi
   }
   MultiOptions opt = engine_options(config, plan, workload_);
   if (model_ != Model::trickle) opt.response_fn = [this](const Response& r) { on_response(r); };
-  engine_ = make_engine(config.engine, *backend_, opt, opt.dns_servers);
+  engine_ = make_engine(config.engine, *backend_, opt, opt.dns_servers, config.libcurl);
+  r_.engine_version = engine_->version();
   if (model_ == Model::trickle) ids_.reserve(static_cast<std::size_t>(plan.connections));
   client_started_.assign(static_cast<std::size_t>(plan.connections), false);
   client_ids_.assign(static_cast<std::size_t>(plan.connections), 0);

@@ -32,16 +32,18 @@ std::string engine_backend_conflict(const std::string& engine, const std::string
 }
 
 std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
-                                    const MultiOptions& options, const std::string& dns_server) {
+                                    const MultiOptions& options, const std::string& dns_server,
+                                    const std::string& libcurl) {
   const std::string conflict = engine_backend_conflict(name, backend.name());
   if (!conflict.empty()) throw std::runtime_error(conflict);
   if (name == "msbench") return make_msbench_engine(backend, options);
   if (name == "floor") return make_floor_engine(*backend.loop());
   if (name == "libcurl") {
 #ifdef MSB_HAVE_LIBCURL
-    return make_libcurl_engine(*backend.loop(), dns_server);
+    return make_libcurl_engine(*backend.loop(), dns_server, libcurl);
 #else
     (void)dns_server;
+    (void)libcurl;
     throw std::runtime_error(
         "engine 'libcurl': this msbench was built without libcurl "
         "(install libcurl4-openssl-dev and rebuild)");

@@ -43,6 +43,9 @@ class Engine {
   virtual std::size_t running() const = 0;  // transfers not yet ended
   virtual MultiStats stats() const = 0;
   virtual void reset_timing_stats() = 0;  // phase change: empty the per-call histograms
+  // The library a reference engine runs ("libcurl 8.22.0-DEV /opt/curl/lib/libcurl.so.4");
+  // "" for msbench's own engine and the floor.
+  virtual std::string version() const { return ""; }
 };
 
 // What the reference engines (libcurl, floor) share: they take the loop's events
@@ -75,12 +78,16 @@ bool engine_built(const std::string& name);
 std::string engine_backend_conflict(const std::string& engine, const std::string& backend);
 
 // `options` carries the msbench engine's settings (the references ignore what they lack);
-// `dns_server` is the resolver for host names, "" for the system's.
+// `dns_server` is the resolver for host names, "" for the system's; `libcurl` the libcurl
+// build the libcurl engine loads ("" the linked one).
 std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
-                                    const MultiOptions& options, const std::string& dns_server);
+                                    const MultiOptions& options, const std::string& dns_server,
+                                    const std::string& libcurl = "");
 
 std::unique_ptr<Engine> make_msbench_engine(Backend& backend, const MultiOptions& options);
-std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server);
+// `libcurl`: the path of the libcurl build to load, "" for the linked one (curl_api.h).
+std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server,
+                                            const std::string& libcurl);
 std::unique_ptr<Engine> make_floor_engine(Loop& loop);
 
 }  // namespace msb::cli

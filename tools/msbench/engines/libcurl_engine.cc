@@ -1,5 +1,6 @@
-// Debian's libcurl driven through its multi_socket API on msbench's own Loop: the library
-// this design comes from, measured on the same connections, backend and histogram.
+// libcurl (Debian's, or a build given by path: curl_api.h) driven through its multi_socket API on
+// msbench's own Loop: the library this design comes from, measured on the same connections, backend
+// and histogram.
 //  - CURLMOPT_SOCKETFUNCTION lands in Loop::watch() (CURL_POLL_* and msbench's kPoll* have
 //    the same values, as have CURL_CSELECT_* and kEvent*), CURLMOPT_TIMERFUNCTION in
 //    Loop::set_timer(); curl_multi_assign() marks each socket the first time it is seen,
@@ -15,6 +16,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "curl_api.h"
 #include "engine.h"
 
 namespace msb::cli {
@@ -68,63 +70,68 @@ Result from_curl(CURLcode c) {
 
 class CurlGlobal {
  public:
-  CurlGlobal() {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+  explicit CurlGlobal(const CurlApi& api) : api_(api) {
+    if (api_.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
       throw std::runtime_error("libcurl: curl_global_init failed");
     }
   }
-  ~CurlGlobal() { curl_global_cleanup(); }
+  ~CurlGlobal() { api_.global_cleanup(); }
+
+ private:
+  const CurlApi& api_;
 };
 
 class LibcurlEngine final : public ReferenceEngine {
  public:
-  LibcurlEngine(Loop& loop, std::string dns_server)
+  LibcurlEngine(const CurlApi& api, Loop& loop, std::string dns_server)
       : ReferenceEngine("libcurl"),
+        api_(api),
+        global_(api),
         loop_(loop),
         dns_server_(std::move(dns_server)),
-        multi_(curl_multi_init()) {
+        multi_(api_.multi_init()) {
     if (!multi_) throw std::runtime_error("libcurl: curl_multi_init failed");
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &LibcurlEngine::on_socket_fn);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &LibcurlEngine::on_timer_fn);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    api_.multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &LibcurlEngine::on_socket_fn);
+    api_.multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    api_.multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &LibcurlEngine::on_timer_fn);
+    api_.multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     loop_.attach(this);
   }
   ~LibcurlEngine() override {
     for (auto& [id, e] : easies_) {
-      curl_multi_remove_handle(multi_, e.easy);
-      curl_easy_cleanup(e.easy);
+      api_.multi_remove_handle(multi_, e.easy);
+      api_.easy_cleanup(e.easy);
     }
-    curl_multi_cleanup(multi_);
+    api_.multi_cleanup(multi_);
   }
 
   std::uint64_t add(const TransferSpec& spec) override {
-    CURL* easy = curl_easy_init();
+    CURL* easy = api_.easy_init();
     if (!easy) throw std::runtime_error("libcurl: curl_easy_init failed");
     const std::uint64_t id = ++last_id_;
-    curl_easy_setopt(easy, CURLOPT_URL, spec.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, long{spec.total_timeout_ms});
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long{spec.connect_timeout_ms});
+    api_.easy_setopt(easy, CURLOPT_URL, spec.url.c_str());
+    api_.easy_setopt(easy, CURLOPT_TIMEOUT_MS, long{spec.total_timeout_ms});
+    api_.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long{spec.connect_timeout_ms});
     if (spec.low_speed_limit && spec.low_speed_time_ms) {
-      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, long{spec.low_speed_limit});
-      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, long{(spec.low_speed_time_ms + 999) / 1000});
+      api_.easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, long{spec.low_speed_limit});
+      api_.easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, long{(spec.low_speed_time_ms + 999) / 1000});
     }
-    Headers headers;
-    for (const auto& h : spec.headers) headers.list = curl_slist_append(headers.list, h.c_str());
-    if (headers.list) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.list);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, reinterpret_cast<void*>(id));
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &LibcurlEngine::discard);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROXY, "");  // never an environment proxy: loopback only
+    Headers headers(api_);
+    for (const auto& h : spec.headers) headers.list = api_.slist_append(headers.list, h.c_str());
+    if (headers.list) api_.easy_setopt(easy, CURLOPT_HTTPHEADER, headers.list);
+    api_.easy_setopt(easy, CURLOPT_PRIVATE, reinterpret_cast<void*>(id));
+    api_.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &LibcurlEngine::discard);
+    api_.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    api_.easy_setopt(easy, CURLOPT_PROXY, "");  // never an environment proxy: loopback only
     if (!dns_server_.empty() &&
-        curl_easy_setopt(easy, CURLOPT_DNS_SERVERS, dns_server_.c_str()) != CURLE_OK) {
-      curl_easy_cleanup(easy);
+        api_.easy_setopt(easy, CURLOPT_DNS_SERVERS, dns_server_.c_str()) != CURLE_OK) {
+      api_.easy_cleanup(easy);
       throw std::runtime_error(
           "engine 'libcurl': this libcurl cannot use a given DNS server "
           "(CURLOPT_DNS_SERVERS needs a c-ares build): run with names = 0");
     }
-    if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
-      curl_easy_cleanup(easy);
+    if (api_.multi_add_handle(multi_, easy) != CURLM_OK) {
+      api_.easy_cleanup(easy);
       throw std::runtime_error("libcurl: curl_multi_add_handle failed");
     }
     easies_.emplace(id, Easy{easy, std::move(headers)});
@@ -135,8 +142,8 @@ class LibcurlEngine final : public ReferenceEngine {
   bool remove(std::uint64_t id) override {
     auto it = easies_.find(id);
     if (it == easies_.end()) return false;
-    curl_multi_remove_handle(multi_, it->second.easy);
-    curl_easy_cleanup(it->second.easy);
+    api_.multi_remove_handle(multi_, it->second.easy);
+    api_.easy_cleanup(it->second.easy);
     easies_.erase(it);
     ++stats_.transfers_removed;
     return true;
@@ -144,16 +151,16 @@ class LibcurlEngine final : public ReferenceEngine {
 
   std::optional<Done> next_done() override {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* msg = api_.multi_info_read(multi_, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL* easy = msg->easy_handle;
       const CURLcode code = msg->data.result;
       void* priv = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+      api_.easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
       curl_off_t total_us = 0;
-      curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
-      curl_multi_remove_handle(multi_, easy);
-      curl_easy_cleanup(easy);
+      api_.easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+      api_.multi_remove_handle(multi_, easy);
+      api_.easy_cleanup(easy);
       easies_.erase(reinterpret_cast<std::uint64_t>(priv));
       const Result r = from_curl(code);
       ++stats_.by_result[static_cast<std::size_t>(r)];
@@ -167,6 +174,9 @@ class LibcurlEngine final : public ReferenceEngine {
   }
 
   std::size_t sockets() const override { return sockets_; }
+  std::string version() const override {
+    return "libcurl " + api_.version + (api_.path.empty() ? "" : " " + api_.path);
+  }
   std::size_t running() const override { return easies_.size(); }
 
   // LoopTarget: the loop's events, into curl_multi_socket_action.
@@ -179,7 +189,7 @@ class LibcurlEngine final : public ReferenceEngine {
   void action(curl_socket_t fd, int events, Histogram& h) {
     int still_running = 0;
     const std::int64_t t0 = now_ns();
-    curl_multi_socket_action(multi_, fd, events, &still_running);
+    api_.multi_socket_action(multi_, fd, events, &still_running);
     h.record(static_cast<std::uint64_t>(now_ns() - t0));
     ++stats_.socket_action_calls;
   }
@@ -190,7 +200,7 @@ class LibcurlEngine final : public ReferenceEngine {
     if (what == CURL_POLL_REMOVE) {
       if (socketp) --self->sockets_;
     } else if (!socketp) {
-      curl_multi_assign(self->multi_, fd, self);  // seen: counted once until REMOVE
+      self->api_.multi_assign(self->multi_, fd, self);  // seen: counted once until REMOVE
       ++self->sockets_;
       ++self->stats_.connections_opened;
     }
@@ -206,17 +216,19 @@ class LibcurlEngine final : public ReferenceEngine {
 
   // The header list must outlive the easy handle that points at it.
   struct Headers {
+    const CurlApi* api;
     curl_slist* list = nullptr;
-    Headers() = default;
-    Headers(Headers&& o) noexcept : list(std::exchange(o.list, nullptr)) {}
+    explicit Headers(const CurlApi& a) : api(&a) {}
+    Headers(Headers&& o) noexcept : api(o.api), list(std::exchange(o.list, nullptr)) {}
     Headers& operator=(Headers&&) = delete;
-    ~Headers() { curl_slist_free_all(list); }
+    ~Headers() { api->slist_free_all(list); }
   };
   struct Easy {
     CURL* easy;
     Headers headers;
   };
 
+  const CurlApi& api_;
   CurlGlobal global_;
   Loop& loop_;
   std::string dns_server_;
@@ -228,8 +240,9 @@ class LibcurlEngine final : public ReferenceEngine {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server) {
-  return std::make_unique<LibcurlEngine>(loop, dns_server);
+std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server,
+                                            const std::string& libcurl) {
+  return std::make_unique<LibcurlEngine>(curl_api(libcurl), loop, dns_server);
 }
 
 }  // namespace msb::cli
