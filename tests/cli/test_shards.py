@@ -178,3 +178,18 @@ def test_the_open_models_rate_is_split_between_shards(tmp_path):
     merged = first_run(m)
     assert merged["rate"]["asked"] == 400 and merged["share_of_run"] == 1
     assert merged["requests"]["measured"] == sum(measured)
+
+
+def test_a_results_file_with_a_malformed_run_section_is_named_not_merged(tmp_path):
+    a, b = run_shards(tmp_path, SMALL, 2)
+    doc = json.loads(b.read_text())
+    doc["run"]["shard"] = {"index": "one"}  # hand-edited: no count, index not a number
+    b.write_text(json.dumps(doc))
+    m = tmp_path / "m.json"
+    r = run("merge", a, b, "--out", m)
+    assert r.returncode == 2 and f"{b}: malformed 'run'" in r.stderr, r.stderr
+    del doc["run"]
+    b.write_text(json.dumps(doc))
+    r = run("merge", a, b, "--out", m)
+    assert r.returncode == 2 and f"{b}: has no run id or shard" in r.stderr
+    assert not m.exists()

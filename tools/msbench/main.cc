@@ -73,11 +73,6 @@ struct RunArgs {
 // (kDrainCapS, 10 s) and a teardown of a million idle connections (~3 s).
 constexpr double kNextStartGapS = 15;
 
-// Lateness below this is the phase change's own cost, not a shard that missed its start: the
-// measured phase begins after the engine's statistics are read, which took 18-20 ms with
-// 16,667 connections per worker (idle-100k in 3 shards; 2 ms with 100).
-constexpr double kLateWorthSayingS = 0.1;
-
 std::string host_name() {
   char name[256] = {};
   gethostname(name, sizeof name - 1);
@@ -209,101 +204,15 @@ int cmd_run(const RunArgs& args) {
   return 0;
 }
 
-int cmd_merge(const std::vector<std::string>& given, const std::string& out, bool allow_partial) {
+int cmd_merge(const std::vector<std::string>& files, const std::string& out, bool allow_partial) {
   std::vector<nlohmann::json> docs;
-  for (const auto& f : given) docs.push_back(msb::cli::read_results(f));
-  msb::cli::check_mergeable(given, docs);
-  // The shards of one run, each once, in shard order.
-  std::vector<msb::cli::PartId> ids;
-  for (std::size_t d = 0; d < docs.size(); ++d) {
-    const nlohmann::json run = docs[d].value("run", nlohmann::json::object());
-    if (!run.is_object() || !run.contains("id") || !run.contains("shard")) {
-      throw std::invalid_argument(given[d] +
-                                  ": has no run id or shard (written by an msbench before shards): "
-                                  "which run it belongs to cannot be checked");
-    }
-    ids.push_back({given[d], run["id"].get<std::string>(), run["shard"]["index"].get<int>(),
-                   run["shard"]["count"].get<int>()});
-  }
-  const std::vector<int> missing = msb::cli::check_parts(ids, "shard");
-  const int shard_count = ids[0].count;
-  if (!missing.empty()) {
-    const std::string what = msb::cli::describe_missing(missing, shard_count, "shard");
-    if (!allow_partial) {
-      throw std::invalid_argument("run " + ids[0].run_id + ": " + what +
-                                  ": nothing written (--allow-partial merges what is there)");
-    }
-    std::fprintf(stderr, "msbench: run %s: %s: merging the rest (--allow-partial)\n",
-                 ids[0].run_id.c_str(), what.c_str());
-  }
-  std::vector<std::size_t> order(docs.size());
-  for (std::size_t d = 0; d < order.size(); ++d) order[d] = d;
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return ids[a].index < ids[b].index; });
-  std::vector<std::string> files;
-  {
-    std::vector<nlohmann::json> sorted;
-    for (std::size_t d : order) {
-      files.push_back(given[d]);
-      sorted.push_back(std::move(docs[d]));
-    }
-    docs = std::move(sorted);
-  }
-  const std::size_t runs = docs[0]["runs"].size();
-  for (std::size_t d = 1; d < docs.size(); ++d) {
-    if (docs[d]["runs"].size() != runs) {
-      throw std::runtime_error(files[d] + ": has " + std::to_string(docs[d]["runs"].size()) +
-                               " runs, " + files[0] + " has " + std::to_string(runs));
-    }
-  }
-  std::vector<msb::cli::RunResult> merged;
-  for (std::size_t i = 0; i < runs; ++i) {
-    std::vector<msb::cli::RunResult> parts;
-    for (std::size_t d = 0; d < docs.size(); ++d) {
-      try {
-        parts.push_back(msb::cli::run_from_json(docs[d]["runs"][i]));
-      } catch (const std::exception& e) {
-        throw std::runtime_error(files[d] + ": runs[" + std::to_string(i) + "]: " + e.what());
-      }
-    }
-    merged.push_back(msb::cli::merge_runs(parts, true));
-    merged.back().part = 0;
-    merged.back().parts = 1;
-  }
-  // How far apart the shards began measuring, and which began late (--start-at).
-  double skew = 0;
-  for (const auto& m : merged)
-    skew = std::max(skew, m.measure_start_last_s - m.measure_start_first_s);
-  nlohmann::json shards = nlohmann::json::array();
-  for (std::size_t d = 0; d < docs.size(); ++d) {
-    const nlohmann::json& run = docs[d]["run"];
-    double late = 0;
-    for (const auto& r : docs[d]["runs"])
-      late = std::max(late, r.value("phases", nlohmann::json::object()).value("start_late_s", 0.0));
-    shards.push_back({{"file", files[d]},
-                      {"index", run["shard"]["index"]},
-                      {"host", run.value("host", "")},
-                      {"clock", run.value("clock", nlohmann::json())},
-                      {"start_late_s", late}});
-    if (late > kLateWorthSayingS)
-      std::printf("shard %d (%s) began measuring %.3f s after the planned time\n",
-                  run["shard"]["index"].get<int>(), run.value("host", "?").c_str(), late);
-  }
-  auto doc = msb::cli::results_document(docs[0]["scenario"], merged);
-  doc["merged_from"] = files;
-  doc["run"] = {{"id", ids[0].run_id},
-                {"shards", shards},
-                {"shard_count", shard_count},
-                {"missing_shards", missing},
-                {"skew_s", skew},
-                {"scenario_digest", docs[0]["run"].value("scenario_digest", "")}};
-  doc["partial"] = !missing.empty();
-  msb::cli::write_json(doc, out);
-  msb::cli::print_table(merged, stdout);
-  std::printf("\nrun %s: %zu of %d shards; measuring began within %.3f s of each other (skew)\n",
-              ids[0].run_id.c_str(), files.size(), shard_count, skew);
-  std::printf("merged %zu files into %s%s\n", files.size(), out.c_str(),
-              missing.empty() ? "" : " (PARTIAL: shards missing)");
+  for (const auto& f : files) docs.push_back(msb::cli::read_results(f));
+  const msb::cli::MergedFiles m = msb::cli::merge_files(files, std::move(docs), allow_partial);
+  for (const auto& w : m.warnings) std::fprintf(stderr, "msbench: %s\n", w.c_str());
+  msb::cli::write_json(m.doc, out);
+  msb::cli::print_table(m.runs, stdout);
+  std::printf("\n%s\nmerged %zu files into %s%s\n", m.summary.c_str(), files.size(), out.c_str(),
+              m.doc["partial"].get<bool>() ? " (PARTIAL: shards missing)" : "");
   return 0;
 }
 

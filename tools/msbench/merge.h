@@ -36,4 +36,18 @@ std::string describe_missing(const std::vector<int>& missing, int count, const s
 void check_mergeable(const std::vector<std::string>& files,
                      const std::vector<nlohmann::json>& docs);
 
+// `msbench merge`: results files of one run's shards, checked (check_mergeable, then
+// check_parts over their run ids and shards; missing shards refused unless `allow_partial`)
+// and added run by run, in shard order. Throws std::invalid_argument for what does not
+// belong together and std::runtime_error for a malformed file, both naming the file; nothing
+// is returned to write then.
+struct MergedFiles {
+  nlohmann::json doc;                 // the merged results document ("run": shards, skew)
+  std::vector<RunResult> runs;        // its runs
+  std::vector<std::string> warnings;  // late shards, missing ones (with allow_partial)
+  std::string summary;                // "run X: 3 of 3 shards; measuring began within ..."
+};
+MergedFiles merge_files(const std::vector<std::string>& files, std::vector<nlohmann::json> docs,
+                        bool allow_partial);
+
 }  // namespace msb::cli
