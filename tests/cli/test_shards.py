@@ -118,7 +118,10 @@ def test_runs_without_shards_are_separate_runs_and_do_not_merge(tmp_path):
 
 @pytest.mark.parametrize("env, index, count, source", [
     ({"JOB_COMPLETION_INDEX": "2", "MSBENCH_SHARD_COUNT": "3"}, 2, 3, "JOB_COMPLETION_INDEX"),
-    ({"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "77"}, 1, 2, "SLURM_PROCID"),
+    ({"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "77", "SLURM_STEP_ID": "0"}, 1, 2,
+     "SLURM_PROCID"),
+    # The batch script's own environment (no job step): the whole run.
+    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "77"}, 0, 1, "none"),
 ])
 def test_the_shard_comes_from_the_cluster_engines_environment(tmp_path, env, index, count, source):
     out = tmp_path / "r.json"
@@ -128,10 +131,10 @@ def test_the_shard_comes_from_the_cluster_engines_environment(tmp_path, env, ind
     assert r.returncode == 0, r.stderr
     doc = json.loads(out.read_text())
     assert doc["run"]["shard"] == {"index": index, "count": count, "from": source}
-    if "SLURM_JOB_ID" in env:
-        assert doc["run"]["id"] == "slurm-77"
-    assert doc["runs"][0]["config"]["connections"] == [101, 100, 100][index] if count == 3 \
-        else doc["runs"][0]["config"]["connections"] == 150
+    if "SLURM_STEP_ID" in env:
+        assert doc["run"]["id"] == "slurm-77.0"
+    assert doc["runs"][0]["config"]["connections"] == {3: [101, 100, 100][index], 2: 150,
+                                                       1: 301}[count]
 
 
 @pytest.mark.parametrize("args, env, says", [

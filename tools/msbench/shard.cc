@@ -61,7 +61,9 @@ std::optional<Shard> shard_from_environment() {
     s.from = "JOB_COMPLETION_INDEX";
     return s;
   }
-  if (const std::string id = env("SLURM_PROCID"); !id.empty()) {
+  // Only inside a job step (srun): the batch script itself also has SLURM_PROCID=0 and the
+  // job's SLURM_NTASKS, but no SLURM_STEP_ID, and a run there is not one task's shard.
+  if (const std::string id = env("SLURM_PROCID"); !id.empty() && !env("SLURM_STEP_ID").empty()) {
     const std::string n = env("SLURM_NTASKS");
     if (n.empty()) throw std::invalid_argument("SLURM_PROCID is set but SLURM_NTASKS is not");
     Shard s = make_shard(id, n, "SLURM_PROCID/SLURM_NTASKS");

@@ -30,7 +30,8 @@ Shard parse_shard(const std::string& text);
 
 // The shard a cluster engine gives this process, if any: a Kubernetes Indexed Job's
 // JOB_COMPLETION_INDEX with MSBENCH_SHARD_COUNT (the Job's completions, which the pod does not
-// see on its own: the manifest passes it), or Slurm's SLURM_PROCID with SLURM_NTASKS.
+// see on its own: the manifest passes it), or Slurm's SLURM_PROCID with SLURM_NTASKS in a job
+// step (srun; SLURM_STEP_ID set: the batch script's own environment names no step).
 // Throws std::invalid_argument when a variable is there but malformed or its count is missing.
 std::optional<Shard> shard_from_environment();
 

@@ -66,16 +66,18 @@ TEST_F(ShardEnvironment, AKubernetesIndexedJobNeedsTheCountFromItsManifest) {
   EXPECT_THROW(shard_from_environment(), std::invalid_argument);
 }
 
-TEST_F(ShardEnvironment, SlurmTasksAreShards) {
+TEST_F(ShardEnvironment, SlurmTasksOfAJobStepAreShards) {
   setenv("SLURM_PROCID", "1", 1);
   setenv("SLURM_NTASKS", "3", 1);
+  // The batch script itself (no step): not a task's shard.
+  EXPECT_FALSE(shard_from_environment().has_value());
+  setenv("SLURM_STEP_ID", "0", 1);
   const auto s = shard_from_environment();
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->index, 1);
   EXPECT_EQ(s->count, 3);
   EXPECT_EQ(s->from, "SLURM_PROCID");
   setenv("SLURM_JOB_ID", "42", 1);
-  setenv("SLURM_STEP_ID", "0", 1);
   EXPECT_EQ(run_id("", "0123456789abcdef", 0, 1000), "slurm-42.0");
   EXPECT_EQ(run_id("given", "0123456789abcdef", 0, 1000), "given");
   setenv("MSBENCH_RUN_ID", "from-env", 1);
