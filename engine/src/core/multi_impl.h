@@ -14,11 +14,11 @@
 // on the first timeout), transfer_machine.cc, exchange.cc, completion.cc: in that order.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <vector>
 
 #include "core/conn_cache.h"
+#include "core/ring_queue.h"
 #include "core/transfer.h"
 #include "dns/resolver.h"
 #include "msb/multi.h"
@@ -140,7 +140,7 @@ class Multi::Impl : private detail::Resolver::Host {
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t serial_ = 0;
   std::size_t live_ = 0;
-  std::deque<Done> done_;
+  detail::RingQueue<Done> done_;
   // Finished transfers whose Done could not be queued (out of memory): each keeps its slot
   // and its result until info_read() hands it out. Intrusive, so parking never allocates.
   Transfer* undelivered_head_ = nullptr;

