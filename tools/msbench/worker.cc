@@ -162,8 +162,9 @@ Worker::~Worker() = default;
 RunResult Worker::run() {
   if (plan_.start_at > 0) {
     // A synchronized start: every shard's workers begin ramp-up at the same wall-clock time.
-    while (!stop_ && unix_now() < plan_.start_at)
-      usleep(static_cast<useconds_t>(std::min(50'000.0, (plan_.start_at - unix_now()) * 1e6)));
+    for (double left = plan_.start_at - unix_now(); !stop_ && left > 0;
+         left = plan_.start_at - unix_now())
+      usleep(static_cast<useconds_t>(std::min(50'000.0, left * 1e6)));
   }
   run_start_ = last_report_ = last_sample_ = Clock::now();
   ramp_up();
