@@ -56,7 +56,7 @@ bool LoopDriver::run(std::chrono::milliseconds limit) {
 
 std::vector<std::string> all_backends() {
   // A backend this machine cannot start (io_uring under a seccomp filter) is left out here
-  // and reported skipped, with the reason, by Backends.EachStartsHere.
+  // and reported skipped, with the reason, by Backends/BackendStarts.OrSaysWhyNot.
   std::vector<std::string> out;
   for (const auto& name : backend_names())
     if (backend_unavailable(name).empty()) out.push_back(name);
