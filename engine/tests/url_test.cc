@@ -29,12 +29,24 @@ TEST(Url, ParsesBracketedIpv6) {
   EXPECT_EQ(p.url.port, 81);
 }
 
+TEST(Url, HttpsDefaultsTo443) {
+  auto p = parse_url("HTTPS://example.org/x");
+  ASSERT_EQ(p.error, Result::ok);
+  EXPECT_TRUE(p.url.tls);
+  EXPECT_EQ(p.url.port, 443);
+  p = parse_url("https://[::1]:8443/");
+  ASSERT_EQ(p.error, Result::ok);
+  EXPECT_TRUE(p.url.tls);
+  EXPECT_EQ(p.url.port, 8443);
+  EXPECT_FALSE(parse_url("http://x/").url.tls);
+}
+
 TEST(Url, RefusesWhatItCannotHandle) {
   struct Case {
     const char* url;
     Result want;
   } cases[] = {
-      {"https://x/", Result::unsupported_protocol},
+      {"gopher://x/", Result::unsupported_protocol},
       {"ftp://x/", Result::unsupported_protocol},
       {"x/", Result::url_malformed},
       {"http:///a", Result::url_malformed},

@@ -46,7 +46,8 @@ void write_all(int fd, const std::string& s) {
   std::string report;
   try {
     TrickleServer srv(options);
-    for (const auto& e : srv.endpoints()) report += e.address + " " + std::to_string(e.port) + "\n";
+    for (const auto& e : srv.endpoints())
+      report += e.address + " " + std::to_string(e.port) + (e.tls ? " tls\n" : " plain\n");
     g_child_server = &srv;
     struct sigaction sa {};
     sa.sa_handler = stop_child_server;
@@ -110,8 +111,9 @@ ServerProcess::ServerProcess(const ServerOptions& options) {
       throw std::runtime_error("built-in server:" + rest);
     }
     int port = 0;
-    lines >> port;
-    endpoints_.push_back({word, static_cast<std::uint16_t>(port)});
+    std::string kind;
+    lines >> port >> kind;
+    endpoints_.push_back({word, static_cast<std::uint16_t>(port), kind == "tls"});
   }
   if (endpoints_.empty()) {
     stop();

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -136,6 +138,9 @@ enum class Body : std::uint8_t {
 
 struct Conn {
   int fd = -1;
+  SSL* ssl = nullptr;        // on an https:// listener's connection
+  bool handshaking = false;  // ... until its handshake is done
+  bool tls_broken = false;   // a fatal TLS error: no close_notify
   std::uint32_t generation = 0;
   RequestParser parser;
   std::string in;  // bytes read and not yet parsed: the next pipelined requests
@@ -177,18 +182,24 @@ struct TrickleServer::Impl {
   // accept would otherwise fire forever (the server would spin).
   int spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   std::vector<int> listeners;
+  std::vector<bool> listener_tls;  // by listener: https://
+  SSL_CTX* tls_ctx = nullptr;
   std::vector<std::unique_ptr<Conn>> conns;  // by fd
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::atomic<bool> stop{false};
   std::uint32_t next_generation = 1;
   // Counted by the serving thread, read by any: relaxed atomics, no lock per request.
   std::atomic<std::uint64_t> accepted{0}, requests{0}, bad_requests{0}, request_body_bytes{0},
-      body_bytes_sent{0}, open{0}, dropped{0};
+      body_bytes_sent{0}, open{0}, dropped{0}, tls_handshakes{0}, tls_resumed{0},
+      tls_handshake_failed{0};
 
   ~Impl() {
     for (auto& c : conns) {
-      if (c) ::close(c->fd);
+      if (!c) continue;
+      SSL_free(c->ssl);
+      ::close(c->fd);
     }
+    SSL_CTX_free(tls_ctx);
     for (int l : listeners) ::close(l);
     if (wake_fd >= 0) ::close(wake_fd);
     if (spare_fd >= 0) ::close(spare_fd);
@@ -210,9 +221,17 @@ struct TrickleServer::Impl {
 
   void close_conn(int fd) {
     if (fd < 0 || static_cast<std::size_t>(fd) >= conns.size() || !conns[fd]) return;
-    if (conns[fd]->reset) {
+    Conn& c = *conns[fd];
+    if (c.reset) {
       const linger l{1, 0};
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    if (c.ssl) {
+      if (c.handshaking) add(tls_handshake_failed, 1);
+      // close_notify first, unless the close is to look like a crash (reset).
+      if (!c.reset && !c.handshaking && !c.tls_broken) SSL_shutdown(c.ssl);
+      ERR_clear_error();
+      SSL_free(c.ssl);
     }
     epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
@@ -220,7 +239,7 @@ struct TrickleServer::Impl {
     open.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  void accept_all(int listener) {
+  void accept_all(int listener, bool tls) {
     for (int i = 0; i < 256; ++i) {
       const int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
@@ -242,10 +261,75 @@ struct TrickleServer::Impl {
       conns[fd] = std::make_unique<Conn>();
       conns[fd]->fd = fd;
       conns[fd]->generation = next_generation++;
+      if (tls) {
+        SSL* ssl = SSL_new(tls_ctx);
+        if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+          SSL_free(ssl);
+          ERR_clear_error();
+          ::close(fd);
+          conns[fd].reset();
+          add(dropped, 1);
+          continue;
+        }
+        SSL_set_accept_state(ssl);
+        conns[fd]->ssl = ssl;
+        conns[fd]->handshaking = true;
+      }
       set_events(*conns[fd], EPOLLIN, EPOLL_CTL_ADD);
       add(accepted, 1);
       add(open, 1);
     }
+  }
+
+  // ------------------------------------------------------------ TLS
+
+  // The connection's bytes, through TLS on an https:// listener's: both return what
+  // send()/recv() would (n; 0 at the peer's end, close_notify or FIN; -1 with errno, EAGAIN
+  // to wait), so the HTTP side does not know which it has.
+  ssize_t write_out(Conn& c, const char* data, std::size_t len) {
+    if (!c.ssl) return ::send(c.fd, data, len, MSG_NOSIGNAL);
+    std::size_t n = 0;
+    if (SSL_write_ex(c.ssl, data, len, &n) == 1) return static_cast<ssize_t>(n);
+    return tls_failed(c, SSL_get_error(c.ssl, 0));
+  }
+
+  ssize_t read_in(Conn& c, char* buf, std::size_t len) {
+    if (!c.ssl) return ::recv(c.fd, buf, len, 0);
+    std::size_t n = 0;
+    if (SSL_read_ex(c.ssl, buf, len, &n) == 1) return static_cast<ssize_t>(n);
+    const int e = SSL_get_error(c.ssl, 0);
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    return tls_failed(c, e);
+  }
+
+  static ssize_t tls_failed(Conn& c, int e) {
+    ERR_clear_error();
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      errno = EAGAIN;
+    } else {
+      c.tls_broken = true;
+      errno = EPROTO;
+    }
+    return -1;
+  }
+
+  // One step of the server's handshake; once done, the request may already be waiting
+  // (a client sends it right after its Finished).
+  void handshake(Conn& c) {
+    const int r = SSL_do_handshake(c.ssl);
+    if (r == 1) {
+      c.handshaking = false;
+      add(tls_handshakes, 1);
+      if (SSL_session_reused(c.ssl)) add(tls_resumed, 1);
+      set_events(c, EPOLLIN);
+      return on_readable(c);
+    }
+    const int e = SSL_get_error(c.ssl, r);
+    ERR_clear_error();
+    if (e == SSL_ERROR_WANT_READ) return set_events(c, EPOLLIN);
+    if (e == SSL_ERROR_WANT_WRITE) return set_events(c, EPOLLIN | EPOLLOUT);
+    c.tls_broken = true;
+    close_conn(c.fd);
   }
 
   // ------------------------------------------------------------ generating the body
@@ -307,8 +391,7 @@ struct TrickleServer::Impl {
     for (;;) {
       fill(c);
       if (c.out_off == c.out.size()) break;
-      const ssize_t n =
-          ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      const ssize_t n = write_out(c, c.out.data() + c.out_off, c.out.size() - c.out_off);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -532,7 +615,7 @@ struct TrickleServer::Impl {
 
   void on_readable(Conn& c) {
     char buf[64 * 1024];
-    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    const ssize_t n = read_in(c, buf, sizeof buf);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return close_conn(c.fd);
     if (n < 0) return;
     if (c.silent) return;  // reads and drops, forever
@@ -550,6 +633,8 @@ struct TrickleServer::Impl {
       return;
     }
     if (!process(c)) return;
+    // Records OpenSSL has read ahead: no event will announce them.
+    if (c.ssl && SSL_has_pending(c.ssl) == 1) on_readable(c);
   }
 
   void on_timer(const TimerEntry& te) {
@@ -590,6 +675,7 @@ struct TrickleServer::Impl {
     if (static_cast<std::size_t>(fd) >= conns.size() || !conns[fd]) return;
     Conn& c = *conns[fd];
     if (events & (EPOLLERR | EPOLLHUP)) return close_conn(fd);
+    if (c.handshaking) return handshake(c);
     if (events & EPOLLOUT) {
       if (!flush(c) || !next_request(c)) return;
     }
@@ -599,7 +685,8 @@ struct TrickleServer::Impl {
 
 std::string Endpoint::url(const std::string& path) const {
   const bool v6 = address.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port) + path;
+  return (tls ? "https://" : "http://") + (v6 ? "[" + address + "]" : address) + ":" +
+         std::to_string(port) + path;
 }
 
 TrickleServer::TrickleServer(ServerOptions options) : impl_(new Impl) {
@@ -613,8 +700,18 @@ TrickleServer::TrickleServer(ServerOptions options) : impl_(new Impl) {
   we.events = EPOLLIN;
   we.data.fd = impl_->wake_fd;
   epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->wake_fd, &we);
+  if (options.tls_port_count > 0) {
+    try {
+      impl_->tls_ctx = server_context(options.tls);
+    } catch (...) {
+      delete impl_;
+      throw;
+    }
+  }
+  const int plain_ports = std::max(options.tls_port_count > 0 ? 0 : 1, options.port_count);
   for (const auto& addr : options.addresses) {
-    for (int i = 0; i < std::max(1, options.port_count); ++i) {
+    for (int i = 0; i < plain_ports + options.tls_port_count; ++i) {
+      const bool tls = i >= plain_ports;
       const std::uint16_t port =
           options.first_port ? static_cast<std::uint16_t>(options.first_port + i) : 0;
       sockaddr_storage ss{};
@@ -651,8 +748,9 @@ TrickleServer::TrickleServer(ServerOptions options) : impl_(new Impl) {
       const std::uint16_t bound =
           ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
                                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-      endpoints_.push_back({addr, bound});
+      endpoints_.push_back({addr, bound, tls});
       impl_->listeners.push_back(fd);
+      impl_->listener_tls.push_back(tls);
       epoll_event e{};
       e.events = EPOLLIN;
       e.data.fd = fd;
@@ -677,8 +775,9 @@ void TrickleServer::run() {
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == s.wake_fd) continue;
-      if (std::find(s.listeners.begin(), s.listeners.end(), fd) != s.listeners.end()) {
-        s.accept_all(fd);
+      const auto listener = std::find(s.listeners.begin(), s.listeners.end(), fd);
+      if (listener != s.listeners.end()) {
+        s.accept_all(fd, s.listener_tls[static_cast<std::size_t>(listener - s.listeners.begin())]);
         continue;
       }
       s.on_event(fd, events[i].events);
@@ -720,6 +819,9 @@ ServerStats TrickleServer::stats() const {
   out.body_bytes_sent = v(s.body_bytes_sent);
   out.open = v(s.open);
   out.dropped = v(s.dropped);
+  out.tls_handshakes = v(s.tls_handshakes);
+  out.tls_resumed = v(s.tls_resumed);
+  out.tls_handshake_failed = v(s.tls_handshake_failed);
   return out;
 }
 

@@ -8,7 +8,8 @@
 // chunked) are consumed and discarded, pipelined requests are answered in order, HTTP/1.0
 // keeps the connection with "Connection: keep-alive", and what cannot be framed is answered
 // 400/413/414/431/501/505 and the connection closed, while every other connection carries
-// on. Faults (faults.h) have paths of their own.
+// on. Faults (faults.h) have paths of their own. https:// listeners (tls_port_count) serve
+// the same paths over TLS (tls_certificate.h), handshakes driven by the same epoll loop.
 #pragma once
 
 #include <atomic>
@@ -17,12 +18,18 @@
 #include <thread>
 #include <vector>
 
+#include "tls_certificate.h"
+
 namespace msb::server {
 
 struct ServerOptions {
   std::vector<std::string> addresses{"127.0.0.1"};  // IPv4 or IPv6 literals
   std::uint16_t first_port = 0;                     // 0: one ephemeral port per address
   int port_count = 1;  // ports first_port .. first_port + port_count - 1
+  // https:// ports per address, after the plain ones (first_port + port_count ...), with
+  // this key and certificate (make_self_signed() makes a pair).
+  int tls_port_count = 0;
+  TlsFiles tls;
   int backlog = 4096;
   long fd_limit = 0;  // ServerProcess only: the child's open-files limit (0: the hard limit)
   // ServerProcess only: the child's address-space limit in bytes (0: none), to show that no
@@ -37,7 +44,10 @@ struct ServerStats {
   std::uint64_t request_body_bytes = 0;  // request body bytes consumed
   std::uint64_t body_bytes_sent = 0;
   std::uint64_t open = 0;
-  std::uint64_t dropped = 0;  // connections accepted and closed at once: out of fds
+  std::uint64_t dropped = 0;               // connections accepted and closed at once: out of fds
+  std::uint64_t tls_handshakes = 0;        // completed
+  std::uint64_t tls_resumed = 0;           // of those, resumed sessions
+  std::uint64_t tls_handshake_failed = 0;  // closed before the handshake completed
 };
 
 // One line of the server's paths, for `msbench serve --help` and the README.
@@ -50,7 +60,8 @@ const std::vector<Route>& routes();
 struct Endpoint {
   std::string address;
   std::uint16_t port;
-  std::string url(const std::string& path) const;  // http://address:port/path
+  bool tls = false;
+  std::string url(const std::string& path) const;  // http[s]://address:port/path
 };
 
 class TrickleServer {

@@ -46,6 +46,19 @@ using TimerCallback = std::function<void(long timeout_ms)>;
 // Told of every response as it completes (see transfer.h); must not throw.
 using ResponseCallback = std::function<void(const Response& response)>;
 
+// How https:// transfers check their servers. One TLS context per Multi, made at the first
+// https:// transfer (loading a CA store per transfer is what an engine must not do).
+struct TlsOptions {
+  // CA certificates to trust: a PEM file and/or a directory of hashed certificates
+  // (c_rehash); both empty: the system's store.
+  std::string ca_file;
+  std::string ca_path;
+  bool verify_peer = true;  // false: accept any certificate, any name (insecure = true)
+  // A reconnect to an origin resumes its last session (TLS 1.3 tickets, 1.2 session ids),
+  // skipping the full handshake.
+  bool session_resumption = true;
+};
+
 struct MultiOptions {
   SocketCallback socket_fn;
   TimerCallback timer_fn;
@@ -66,6 +79,7 @@ struct MultiOptions {
   // system's ephemeral range. A narrow range makes port exhaustion (EADDRNOTAVAIL) testable.
   std::uint16_t local_port_first = 0;
   std::uint16_t local_port_last = 0;
+  TlsOptions tls;
   SysCalls* sys = nullptr;  // null: the real system calls
   Clock* clock = nullptr;   // null: the real monotonic clock
 };

@@ -82,6 +82,7 @@ struct MultiStats {
   Histogram socket_action_timer_ns;
   Histogram perform_ns;
   Histogram resolve_ns;
+  Histogram tls_ns;
   std::uint64_t socket_action_calls = 0;
   std::uint64_t perform_calls = 0;
   std::uint64_t socket_callbacks = 0;
@@ -93,6 +94,8 @@ struct MultiStats {
   ResultCounts by_result{};
   std::uint64_t connections_opened = 0;
   std::uint64_t connections_reused = 0;
+  std::uint64_t tls_handshakes = 0;
+  std::uint64_t tls_resumed = 0;
   std::uint64_t running = 0;
   std::uint64_t max_socket_waiters = 0;
   std::uint64_t dns_lookups = 0;
@@ -114,6 +117,8 @@ inline const FieldTable<MultiStats>& multi_fields() {
       {"perform_us", &M::perform_ns, Rule::histogram, "ns", "wall time of each perform() call"},
       {"resolve_us", &M::resolve_ns, Rule::histogram, "ns",
        "per transfer, start to DNS answer; the whole run (not reset with the others)"},
+      {"tls_us", &M::tls_ns, Rule::histogram, "ns",
+       "per new TLS connection, TCP established to handshake done; the whole run"},
       {"counts/socket_action_calls", &M::socket_action_calls, Rule::measured, "count",
        "socket_action() calls, instrumented or not"},
       {"counts/perform_calls", &M::perform_calls, Rule::measured, "count", "perform() calls"},
@@ -133,6 +138,10 @@ inline const FieldTable<MultiStats>& multi_fields() {
        "sockets connect()ed"},
       {"counts/connections_reused", &M::connections_reused, Rule::total, "count",
        "transfers served by a cached connection"},
+      {"counts/tls_handshakes", &M::tls_handshakes, Rule::total, "count",
+       "TLS handshakes completed (https connections opened)"},
+      {"counts/tls_resumed", &M::tls_resumed, Rule::total, "count",
+       "of those, handshakes that resumed an earlier session"},
       {"counts/running", &M::running, Rule::total, "count", "transfers not yet ended"},
       {"counts/max_socket_waiters", &M::max_socket_waiters, Rule::max, "count",
        "most transfers ever waiting on one socket"},

@@ -27,7 +27,7 @@ using DataSink = std::function<void(TransferId id, const char* data, std::size_t
 inline constexpr std::uint32_t kDefaultTotalTimeoutMs = 10 * 60 * 1000;  // 10 minutes
 
 struct TransferSpec {
-  std::string url;                   // http://host[:port][/path]; host may be [IPv6]
+  std::string url;                   // http[s]://host[:port][/path]; host may be [IPv6]
   std::string method = "GET";        // any token; a HEAD response has no body
   std::vector<std::string> headers;  // extra request headers, "Name: value"; a Host or
                                      // Content-Length given here replaces msbench's own
@@ -50,6 +50,7 @@ struct TransferSpec {
   // Timeouts in milliseconds; 0 means none. Unlike curl, the total timeout is not "none" by
   // default: a silent server would hold the transfer (and its socket) forever.
   std::uint32_t connect_timeout_ms = 0;  // from start until the TCP handshake completes
+  // The connect timeout covers the TLS handshake too (as curl's CURLOPT_CONNECTTIMEOUT).
   // From the start until the response is complete; in a loop, from each response (or the
   // start) until the next one is.
   std::uint32_t total_timeout_ms = kDefaultTotalTimeoutMs;
@@ -74,16 +75,20 @@ struct Response {
   std::int64_t done_ns = 0;        // it was complete
   bool new_connection = false;     // its request went out on a connection opened for it
   std::int64_t connect_ns = 0;     // new_connection: from connect() to established
+  std::int64_t tls_ns = 0;         // new_connection over TLS: the handshake, established to done
+  bool tls_resumed = false;        // ... which resumed an earlier session (no full handshake)
 };
 
 // Which deadline ended a transfer with Result::timed_out.
-enum class Expired : std::uint8_t { none, connect, total, low_speed };
+// tls_handshake: the connect timeout, run out during the TLS handshake.
+enum class Expired : std::uint8_t { none, connect, total, low_speed, tls_handshake };
 const char* expired_name(Expired e);
 
 // Microseconds from the transfer's start (its first step inside the engine).
 struct Timings {
   std::int64_t resolve_us = -1;     // name resolved (or literal parsed)
   std::int64_t connect_us = -1;     // TCP handshake done (or cached connection taken)
+  std::int64_t tls_us = -1;         // TLS handshake done (https; or cached connection taken)
   std::int64_t first_byte_us = -1;  // first response byte received
   std::int64_t total_us = -1;       // transfer ended, whatever the result
 };
@@ -98,11 +103,19 @@ struct Done {
   std::uint64_t body_bytes = 0;     // body bytes delivered (decoded from chunked), all responses
   std::uint64_t header_bytes = 0;   // bytes of status lines and headers (all 1xx included)
   bool reused_connection = false;   // the last request went out on a connection from the cache
+  // Behind a tls_* result: OpenSSL's error code (ERR_get_error()) and the certificate
+  // verification's (X509_V_ERR_*), 0 when none; tls_reason() puts them in words.
+  unsigned long tls_error = 0;
+  int tls_verify = 0;
   Timings timings;
   std::int64_t start_ns = 0;  // on the Multi's clock: the transfer started, and ended
   std::int64_t end_ns = 0;
   void* user = nullptr;
 };
+
+// OpenSSL's reason behind a tls_* result ("certificate verify failed: self-signed
+// certificate", "wrong version number"); "" when the Done carries none.
+std::string tls_reason(const Done& d);
 
 // What add() says: an id, or why the spec was refused.
 struct AddResult {

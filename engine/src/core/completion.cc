@@ -21,6 +21,10 @@ Done done_record(const detail::Transfer& t, Result result, int os_error, std::in
   d.body_bytes = t.body_total + (partial ? t.parser.body_bytes() : 0);
   d.header_bytes = t.header_total + (partial ? t.parser.header_bytes() : 0);
   d.reused_connection = t.reused;
+  if (t.conn) {
+    d.tls_error = t.conn->tls_error;
+    d.tls_verify = t.conn->tls_verify;
+  }
   d.timings = t.timings;
   d.timings.total_us = t.start_ns ? (now - t.start_ns) / 1000 : 0;
   d.start_ns = t.start_ns;

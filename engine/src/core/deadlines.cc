@@ -66,7 +66,7 @@ void Multi::Impl::on_expired(Transfer& t) {
     return finish(t, Result::timed_out);
   }
   if (t.deadline[kExpireConnect] <= now_) {
-    t.expired = Expired::connect;
+    t.expired = t.state == State::handshaking ? Expired::tls_handshake : Expired::connect;
     return finish(t, Result::timed_out);
   }
   if (t.deadline[kExpireLowSpeed] <= now_) {

@@ -122,13 +122,15 @@ void Multi::Impl::enter_receiving(Transfer& t) {
 void Multi::Impl::receive(Transfer& t, int fd) {
   // One recv per call unless it filled the buffer: with level-triggered readiness a socket
   // with more to read is reported again, and a trickling socket costs one syscall, not two.
-  for (int round = 0; round < 4; ++round) {
+  // A TLS transport with records read ahead says so (`more`): no poll would announce them.
+  for (int round = 0;; ++round) {
     const IoResult r = t.io->recv(*t.conn, fd, recv_buffer_.data(), recv_buffer_.size());
     if (r.status == IoResult::again) {
       // A transport that must write to read on (TLS) says so; plain TCP always wants in.
-      if (r.want != kPollIn) watch(t, r.want);
+      if (r.want != kPollIn || t.turned) turn(t, r.want);
       return;
     }
+    if (t.turned) turn(t, kPollIn);
     if (r.status == IoResult::error) {
       if (retry_on_fresh_connection(t)) return;
       return finish(t, r.code != Result::ok ? r.code : Result::recv_error, r.err);
@@ -136,7 +138,10 @@ void Multi::Impl::receive(Transfer& t, int fd) {
     if (r.status == IoResult::eof) {
       if (retry_on_fresh_connection(t)) return;
       if (t.parser.eof() == detail::Http1Parser::Status::done) {
-        response_complete(t, 0);  // a body delimited by the close
+        // A body delimited by the close; over TLS, a close without close_notify could be
+        // anyone's cut.
+        if (r.code == Result::tls_truncated) return finish(t, Result::tls_truncated);
+        response_complete(t, 0);
         return;
       }
       return finish(t, t.parser.error());
@@ -156,8 +161,14 @@ void Multi::Impl::receive(Transfer& t, int fd) {
       // The next response of a pipelined batch may follow in the same bytes.
       if (!response_complete(t, left)) return;
     }
-    if (r.n < recv_buffer_.size()) return;
+    if (!r.more && (r.n < recv_buffer_.size() || round >= 3)) return;
   }
+}
+
+// A TLS read waits for the socket to be writable (want out), or, having waited, reads on.
+void Multi::Impl::turn(Transfer& t, int want) {
+  t.turned = want != kPollIn;
+  watch(t, want);
 }
 
 // A response is complete; `left` bytes followed it in the buffer. Returns true if the next
@@ -182,6 +193,8 @@ bool Multi::Impl::response_complete(Transfer& t, std::size_t left) {
     r.done_ns = now_;
     r.new_connection = t.new_connection;
     r.connect_ns = t.new_connection ? t.connect_ns : 0;
+    r.tls_ns = t.new_connection ? t.tls_ns : 0;
+    r.tls_resumed = t.new_connection && t.tls_resumed;
     opt_.response_fn(r);
   }
   if (t.plan && ++t.plan->batch_done < t.plan->batch) {

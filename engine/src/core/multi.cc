@@ -149,6 +149,11 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
   if (!spec.source_address.empty() && !detail::parse_ip(spec.source_address, 0)) {
     return refuse("source address '" + spec.source_address + "' is not an IP address");
   }
+  if (parsed.url.tls && !tls_) {
+    auto tls = std::make_unique<detail::TlsTransport>(sys_, opt_.tls);
+    if (!tls->error().empty()) return refuse(tls->error());
+    tls_ = std::move(tls);
+  }
   const bool plain = (spec.method == "GET" || spec.method == "HEAD") && !spec.body &&
                      spec.source_address.empty() && spec.requests == 1 && spec.pipeline == 1 &&
                      spec.think_time_ms == 0 && spec.reuse_connection && !has_host && !has_length;

@@ -25,6 +25,7 @@
 #include "sockindex/sockindex.h"
 #include "timers/timer_queue.h"
 #include "transport/tcp_transport.h"
+#include "transport/tls_transport.h"
 
 namespace msb {
 
@@ -88,10 +89,13 @@ class Multi::Impl : private detail::Resolver::Host {
   void connect_next(Transfer& t);
   void check_connect(Transfer& t, int events);
   void on_connected(Transfer& t);
+  void handshake(Transfer& t);         // TLS, step by step
+  void connection_ready(Transfer& t);  // for HTTP: the request goes out
   void send_request(Transfer& t);
   // `fd` is t.conn->fd, passed down from socket_action() so that a trickle's event does
   // not have to fetch the (cold) Connection before it can call recv().
   void receive(Transfer& t, int fd);
+  void turn(Transfer& t, int want);
   bool retry_on_fresh_connection(Transfer& t);
 
   // --- the exchange on an open connection (exchange.cc; enter_sending/receiving/thinking,
@@ -135,6 +139,7 @@ class Multi::Impl : private detail::Resolver::Host {
   std::unique_ptr<detail::TimerQueue> timers_;
   detail::ConnCache cache_;
   detail::TcpTransport tcp_;
+  std::unique_ptr<detail::TlsTransport> tls_;  // made at the first https:// transfer
 
   std::vector<std::unique_ptr<Transfer>> slots_;
   std::vector<std::uint32_t> free_slots_;

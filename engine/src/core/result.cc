@@ -37,6 +37,8 @@ const char* expired_name(Expired e) {
       return "total";
     case Expired::low_speed:
       return "low_speed";
+    case Expired::tls_handshake:
+      return "tls_handshake";
   }
   return "unknown";
 }

@@ -24,6 +24,11 @@ namespace msb::detail {
 
 struct SockEntry;
 class Transport;
+}  // namespace msb::detail
+
+struct ssl_st;  // OpenSSL's SSL, kept out of the engine's headers
+
+namespace msb::detail {
 
 // A connection to an origin; it outlives a transfer when kept alive in the cache.
 struct Connection {
@@ -31,6 +36,11 @@ struct Connection {
   Transport* transport = nullptr;  // how its bytes move (plain TCP, TLS)
   std::string origin;              // "host:port", the connection cache's key
   SockEntry* watch = nullptr;      // the socket index entry while the engine watches fd
+  // TLS only (tls_transport.h): the session, and why it failed (copied into the Done).
+  ssl_st* tls = nullptr;
+  unsigned long tls_error = 0;
+  int tls_verify = 0;
+  bool tls_broken = false;  // a fatal TLS error: no close_notify may follow
 };
 
 // The states, in the order a transfer passes them. set_state() is the only way between
@@ -39,12 +49,13 @@ enum class TransferState : std::uint8_t {
   init,
   resolving,
   connecting,
+  handshaking,  // TLS, once the TCP connection is up
   sending,
   receiving,
   thinking,  // a loop between a response and its next request
   done
 };
-inline constexpr int kTransferStates = 7;
+inline constexpr int kTransferStates = 8;
 const char* state_name(TransferState s);
 
 // A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.
@@ -93,6 +104,7 @@ struct Transfer {
   bool reused = false;       // the current connection came from the cache
   bool retried = false;      // already re-sent once after a cached connection turned out dead
   bool out_of_step = false;  // bytes followed the response: the connection is not reused
+  bool turned = false;       // a TLS read waits for writable: watch for readable again after
   Result result = Result::ok;
   Expired expired = Expired::none;
   int os_error = 0;
@@ -127,6 +139,9 @@ struct Transfer {
   bool new_connection = false;        // the current connection was opened for this request
   std::int64_t connect_start_ns = 0;  // when its connect() was called
   std::int64_t connect_ns = 0;        // how long it took to establish
+  std::int64_t tls_start_ns = 0;      // TLS: when the handshake began (TCP established)
+  std::int64_t tls_ns = 0;            // how long it took
+  bool tls_resumed = false;           // it resumed an earlier session
 
   std::vector<ResolvedAddress> addresses;  // candidates while connecting
   std::size_t next_address = 0;

@@ -51,6 +51,8 @@ const char* state_name(TransferState s) {
       return "resolving";
     case TransferState::connecting:
       return "connecting";
+    case TransferState::handshaking:
+      return "handshaking";
     case TransferState::sending:
       return "sending";
     case TransferState::receiving:
@@ -74,10 +76,12 @@ bool literal_address(const detail::Url& url, std::vector<detail::ResolvedAddress
   return true;
 }
 
+// "host:port", and "host:port/tls" for https:// (never the same connection).
 std::string origin_of(const detail::Url& url) {
   std::string o = url.host;
   o.push_back(':');
   o.append(std::to_string(url.port));
+  if (url.tls) o.append("/tls");
   return o;
 }
 
@@ -97,6 +101,7 @@ void Multi::Impl::set_state(Transfer& t, State s) {
       nullptr,                  // init
       &Impl::enter_resolving,   // resolving
       &Impl::enter_connecting,  // connecting
+      nullptr,                  // handshaking (on_connected made the TLS session)
       &Impl::enter_sending,     // sending
       &Impl::enter_receiving,   // receiving
       &Impl::enter_thinking,    // thinking
@@ -133,6 +138,9 @@ void Multi::Impl::step(Transfer& t, int fd, int events) {
   switch (t.state) {
     case State::connecting:
       check_connect(t, events);
+      break;
+    case State::handshaking:
+      handshake(t);
       break;
     case State::sending:
       send_request(t);
@@ -178,6 +186,7 @@ void Multi::Impl::start(Transfer& t) {
       t.new_connection = false;
       ++stats_.connections_reused;
       t.timings.resolve_us = t.timings.connect_us = since_start_us(t);
+      if (t.url.tls) t.timings.tls_us = t.timings.connect_us;
       clear_expire(t, kExpireConnect);
       set_state(t, State::sending);
       return send_request(t);
@@ -209,7 +218,7 @@ void Multi::Impl::connect_next(Transfer& t) {
     // The connection's memory before its socket: a failed allocation must not leak an fd.
     auto conn = std::make_unique<Connection>();
     conn->origin = origin_of(t.url);
-    conn->transport = &tcp_;
+    conn->transport = t.url.tls ? static_cast<detail::Transport*>(tls_.get()) : &tcp_;
     const SysResult s =
         sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s.failed()) return finish(t, Result::socket_error, s.err);
@@ -272,10 +281,34 @@ void Multi::Impl::check_connect(Transfer& t, int events) {
 }
 
 void Multi::Impl::on_connected(Transfer& t) {
-  clear_expire(t, kExpireConnect);
   std::vector<detail::ResolvedAddress>().swap(t.addresses);
   if (t.timings.connect_us < 0) t.timings.connect_us = since_start_us(t);
   if (t.new_connection) t.connect_ns = now_ - t.connect_start_ns;
+  if (!t.url.tls) return connection_ready(t);
+  // The connect deadline goes on: it covers the handshake too.
+  if (!tls_->attach(*t.conn, t.url)) return finish(t, Result::out_of_memory);
+  t.tls_start_ns = now_;
+  set_state(t, State::handshaking);
+  handshake(t);
+}
+
+void Multi::Impl::handshake(Transfer& t) {
+  const IoResult r = t.io->start(*t.conn);
+  if (r.status == IoResult::again) return watch(t, r.want);
+  if (r.status != IoResult::done) {
+    return finish(t, r.code != Result::ok ? r.code : Result::tls_handshake_failed, r.err);
+  }
+  t.tls_ns = now_ - t.tls_start_ns;
+  t.tls_resumed = detail::TlsTransport::resumed(*t.conn);
+  ++stats_.tls_handshakes;
+  if (t.tls_resumed) ++stats_.tls_resumed;
+  stats_.tls_ns.record(static_cast<std::uint64_t>(t.tls_ns));
+  if (t.timings.tls_us < 0) t.timings.tls_us = since_start_us(t);
+  connection_ready(t);
+}
+
+void Multi::Impl::connection_ready(Transfer& t) {
+  clear_expire(t, kExpireConnect);
   set_state(t, State::sending);
   send_request(t);
 }

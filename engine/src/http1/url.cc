@@ -29,9 +29,9 @@ UrlParse parse_url(std::string_view text) {
   std::string scheme(text.substr(0, scheme_end));
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  if (scheme != "http") {
+  if (scheme != "http" && scheme != "https") {
     return fail(Result::unsupported_protocol,
-                "scheme '" + scheme + "' is not supported (only http) in URL " + quoted);
+                "scheme '" + scheme + "' is not supported (http or https) in URL " + quoted);
   }
   std::string_view rest = text.substr(scheme_end + 3);
   const auto authority_end = rest.find_first_of("/?#");
@@ -44,6 +44,8 @@ UrlParse parse_url(std::string_view text) {
   }
   UrlParse out;
   Url& url = out.url;
+  url.tls = scheme == "https";
+  if (url.tls) url.port = 443;
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');

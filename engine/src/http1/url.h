@@ -1,5 +1,5 @@
-// The http:// URLs the engine accepts: http://host[:port][/path][?query], host a name, an
-// IPv4 literal or a bracketed IPv6 literal. No userinfo, no fragment sent.
+// The URLs the engine accepts: http[s]://host[:port][/path][?query], host a name, an IPv4
+// literal or a bracketed IPv6 literal. No userinfo, no fragment sent.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +11,11 @@
 namespace msb::detail {
 
 struct Url {
-  std::string host;  // without brackets
-  std::uint16_t port = 80;
-  std::string target;  // path and query, at least "/"
+  std::string host;         // without brackets
+  std::uint16_t port = 80;  // 443 for https
+  std::string target;       // path and query, at least "/"
   bool ipv6_literal = false;
+  bool tls = false;  // https
 };
 
 struct UrlParse {

@@ -12,7 +12,6 @@ class TcpTransport final : public Transport {
   IoResult start(Connection&) override { return {}; }
   IoResult send(Connection& c, int fd, const char* data, std::size_t len) override;
   IoResult recv(Connection& c, int fd, char* buf, std::size_t len) override;
-  bool pending(const Connection&) const override { return false; }
   bool reusable(Connection& c) override;
   void close(Connection& c) override;
 

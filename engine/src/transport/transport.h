@@ -6,7 +6,7 @@
 // handshake alternates. So every call that cannot finish says what it waits for (`want`),
 // and the engine watches exactly that, through the socket callback, only when it changes.
 // A transport may also hold bytes already read from the socket (TLS records decrypted
-// ahead): `pending()` says so, since no poll will ever announce them.
+// ahead): a recv's `more` says so, since no poll will ever announce them.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +29,10 @@ struct IoResult {
   Status status = done;
   std::uint8_t want = 0;  // again: kPollIn or kPollOut
   Result code = Result::ok;
+  // recv done: the transport holds more bytes already (TLS records read ahead), which no
+  // poll will announce: call recv again before waiting. (Fits the padding: IoResult stays
+  // 16 bytes, returned in registers on the per-event path.)
+  bool more = false;
   int err = 0;
   std::size_t n = 0;
 };
@@ -37,14 +41,12 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // Once the TCP connection is up: whatever the transport does before HTTP may start (the
-  // TLS handshake); done when ready. Plain TCP is ready at once.
+  // TLS handshake), called again on every event until done. Plain TCP never needs it.
   virtual IoResult start(Connection& c) = 0;
   // `fd` is c.fd, passed by callers that have it at hand so that plain TCP never touches
   // the (cold) Connection on the per-event path.
   virtual IoResult send(Connection& c, int fd, const char* data, std::size_t len) = 0;
   virtual IoResult recv(Connection& c, int fd, char* buf, std::size_t len) = 0;
-  // Bytes the transport holds that the socket will not announce again.
-  virtual bool pending(const Connection& c) const = 0;
   // Whether an idle connection taken from the cache can carry a request: not closed by the
   // peer, and nothing unexpected waiting on it.
   virtual bool reusable(Connection& c) = 0;

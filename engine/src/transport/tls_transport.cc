@@ -1,0 +1,317 @@
+#include "transport/tls_transport.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+
+#include "core/transfer.h"
+#include "http1/url.h"
+#include "msb/events.h"
+
+namespace msb {
+
+std::string tls_reason(const Done& d) {
+  std::string out;
+  if (d.tls_error) {
+    const char* r = ERR_reason_error_string(d.tls_error);
+    out = r ? r : "OpenSSL error " + std::to_string(d.tls_error);
+  }
+  if (d.tls_verify) {
+    if (!out.empty()) out += ": ";
+    out += X509_verify_cert_error_string(d.tls_verify);
+  }
+  return out;
+}
+
+namespace detail {
+
+namespace {
+
+// The origin's sessions kept for resumption, at most this many origins (a benchmark has a
+// handful; a scan of many hosts must not grow without bound).
+constexpr std::size_t kMaxSessionOrigins = 4096;
+
+// Reasons that mean the bytes were not TLS records at all (an HTTP answer, junk) or were
+// damaged: the record layer's errors, as opposed to the handshake's.
+bool record_layer_reason(int reason) {
+  switch (reason) {
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_PACKET_LENGTH_TOO_LONG:
+    case SSL_R_RECORD_LENGTH_MISMATCH:
+    case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
+    case SSL_R_UNEXPECTED_RECORD:
+    case SSL_R_HTTP_REQUEST:
+    case SSL_R_HTTPS_PROXY_REQUEST:
+    case SSL_R_UNKNOWN_PROTOCOL:
+    case SSL_R_BAD_PACKET_LENGTH:
+    case SSL_R_ENCRYPTED_LENGTH_TOO_LONG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Connection* connection_of(BIO* bio) {
+  return static_cast<Connection*>(BIO_get_data(bio));
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered: writes go straight out
+}
+
+int bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+}  // namespace
+
+TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
+    : sys_(sys), options_(options) {
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  bio_method_ = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "msb socket");
+  if (!ctx_ || !bio_method_) {
+    error_ = "cannot set up TLS: out of memory";
+    return;
+  }
+  BIO_meth_set_write(bio_method_, &TlsTransport::bio_write);
+  BIO_meth_set_read(bio_method_, &TlsTransport::bio_read);
+  BIO_meth_set_ctrl(bio_method_, &bio_ctrl);
+  BIO_meth_set_create(bio_method_, &bio_create);
+
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  static const unsigned char kAlpn[] = "\x08http/1.1";
+  SSL_CTX_set_alpn_protos(ctx_, kAlpn, sizeof kAlpn - 1);
+  SSL_CTX_set_verify(ctx_, options_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  if (!options_.ca_file.empty() || !options_.ca_path.empty()) {
+    const char* file = options_.ca_file.empty() ? nullptr : options_.ca_file.c_str();
+    const char* path = options_.ca_path.empty() ? nullptr : options_.ca_path.c_str();
+    if (SSL_CTX_load_verify_locations(ctx_, file, path) != 1) {
+      const char* why = ERR_reason_error_string(ERR_peek_last_error());
+      error_ =
+          "cannot load the CA certificates from " +
+          (file ? "ca_file '" + options_.ca_file + "'" : "ca_path '" + options_.ca_path + "'") +
+          ": " + (why ? why : "unknown error");
+      ERR_clear_error();
+    }
+  } else if (options_.verify_peer && SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+    error_ = "cannot load the system's CA certificates";
+    ERR_clear_error();
+  }
+  SSL_CTX_set_app_data(ctx_, this);
+  SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx_, &TlsTransport::new_session);
+}
+
+TlsTransport::~TlsTransport() {
+  for (auto& [origin, session] : sessions_) SSL_SESSION_free(session);
+  SSL_CTX_free(ctx_);
+  BIO_meth_free(bio_method_);
+}
+
+bool TlsTransport::attach(Connection& c, const Url& url) {
+  SSL* ssl = SSL_new(ctx_);
+  BIO* bio = ssl ? BIO_new(bio_method_) : nullptr;
+  if (!bio) {
+    SSL_free(ssl);
+    ERR_clear_error();
+    return false;
+  }
+  BIO_set_data(bio, &c);
+  SSL_set_bio(ssl, bio, bio);
+  SSL_set_app_data(ssl, &c);
+  SSL_set_connect_state(ssl);
+  in6_addr any;
+  const bool literal = url.ipv6_literal || inet_pton(AF_INET, url.host.c_str(), &any) == 1;
+  bool ok = true;
+  // SNI carries names only (RFC 6066); an address is verified against the certificate's IP
+  // entries instead.
+  if (!literal) ok = SSL_set_tlsext_host_name(ssl, url.host.c_str()) == 1;
+  if (ok && options_.verify_peer) {
+    ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str()) == 1
+                 : SSL_set1_host(ssl, url.host.c_str()) == 1;
+  }
+  if (ok && options_.session_resumption) {
+    const auto it = sessions_.find(c.origin);
+    if (it != sessions_.end()) SSL_set_session(ssl, it->second);
+  }
+  if (!ok) {
+    SSL_free(ssl);
+    ERR_clear_error();
+    return false;
+  }
+  c.tls = ssl;
+  return true;
+}
+
+IoResult TlsTransport::start(Connection& c) {
+  last_errno_ = 0;
+  const int ret = SSL_do_handshake(c.tls);
+  if (ret == 1) return {};
+  return failed(c, ret, true);
+}
+
+IoResult TlsTransport::send(Connection& c, int, const char* data, std::size_t len) {
+  last_errno_ = 0;
+  IoResult out;
+  if (SSL_write_ex(c.tls, data, len, &out.n) == 1) return out;
+  return failed(c, 0, false);
+}
+
+IoResult TlsTransport::recv(Connection& c, int, char* buf, std::size_t len) {
+  last_errno_ = 0;
+  IoResult out;
+  if (SSL_read_ex(c.tls, buf, len, &out.n) == 1) {
+    out.more = SSL_has_pending(c.tls) == 1;
+    return out;
+  }
+  return failed(c, 0, false);
+}
+
+// Bytes on an idle TLS connection may be session tickets (reuse it) or a close_notify or
+// alert (do not): let OpenSSL read them.
+bool TlsTransport::reusable(Connection& c) {
+  char probe;
+  const SysResult r = sys_.recv(c.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (r.failed()) return r.err == EAGAIN || r.err == EWOULDBLOCK;
+  if (r.rc == 0) return false;
+  last_errno_ = 0;
+  std::size_t n = 0;
+  if (SSL_read_ex(c.tls, &probe, 1, &n) == 1) return false;  // data nobody asked for
+  const int e = SSL_get_error(c.tls, 0);
+  ERR_clear_error();
+  if (e == SSL_ERROR_WANT_READ) return true;
+  c.tls_broken = e != SSL_ERROR_ZERO_RETURN;
+  return false;
+}
+
+void TlsTransport::close(Connection& c) {
+  if (c.tls) {
+    // close_notify, once: the peer's is not waited for (RFC 8446 6.1 allows that).
+    if (!c.tls_broken && SSL_is_init_finished(c.tls)) SSL_shutdown(c.tls);
+    ERR_clear_error();
+    SSL_free(c.tls);  // and its BIO
+    c.tls = nullptr;
+  }
+  sys_.close(c.fd);
+  c.fd = -1;
+}
+
+bool TlsTransport::resumed(const Connection& c) {
+  return c.tls && SSL_session_reused(c.tls) == 1;
+}
+
+// What an SSL call that did not complete means for the transfer. OpenSSL's error queue is
+// read and emptied here, so one connection's failure never shows up in another's.
+IoResult TlsTransport::failed(Connection& c, int ret, bool handshake) {
+  IoResult out;
+  const int e = SSL_get_error(c.tls, ret);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+    out.status = IoResult::again;
+    out.want = e == SSL_ERROR_WANT_READ ? kPollIn : kPollOut;
+    return out;
+  }
+  if (e == SSL_ERROR_ZERO_RETURN) {  // close_notify: a clean end
+    out.status = IoResult::eof;
+    return out;
+  }
+  const unsigned long code = ERR_peek_error();
+  const int reason = ERR_GET_REASON(code);
+  ERR_clear_error();
+  c.tls_broken = true;
+  out.status = IoResult::error;
+  if (e == SSL_ERROR_SYSCALL && last_errno_ != 0) {
+    // The socket failed (a reset): the transfer's own send/recv error, or the handshake's.
+    out.err = last_errno_;
+    out.code = handshake ? Result::tls_handshake_failed : Result::ok;
+    return out;
+  }
+  if (e == SSL_ERROR_SYSCALL || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+    // The peer closed without close_notify. Mid-handshake that is a failed handshake; after
+    // it, HTTP decides: an end it can tell by length is fine or a partial body, one told
+    // only by the close is a truncation (an attacker could have cut it).
+    c.tls_error = code;
+    if (handshake) {
+      out.code = Result::tls_handshake_failed;
+    } else {
+      out.status = IoResult::eof;
+      out.code = Result::tls_truncated;
+    }
+    return out;
+  }
+  c.tls_error = code;
+  if (handshake && options_.verify_peer) {
+    const long v = SSL_get_verify_result(c.tls);
+    if (v != X509_V_OK) {
+      c.tls_verify = static_cast<int>(v);
+      out.code = v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH
+                     ? Result::tls_name_mismatch
+                     : Result::tls_cert_untrusted;
+      return out;
+    }
+  }
+  out.code = record_layer_reason(reason) || !handshake ? Result::tls_record_error
+                                                       : Result::tls_handshake_failed;
+  return out;
+}
+
+int TlsTransport::new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* self = static_cast<TlsTransport*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  const auto* c = static_cast<const Connection*>(SSL_get_app_data(ssl));
+  if (!self->options_.session_resumption || !c) return 0;
+  try {
+    const auto it = self->sessions_.find(c->origin);
+    if (it != self->sessions_.end()) {
+      SSL_SESSION_free(it->second);
+      it->second = session;
+      return 1;  // the reference is ours now
+    }
+    if (self->sessions_.size() >= kMaxSessionOrigins) return 0;
+    self->sessions_.emplace(c->origin, session);
+    return 1;
+  } catch (...) {  // out of memory: no resumption for this origin, nothing else lost
+    return 0;
+  }
+}
+
+int TlsTransport::bio_write(BIO* bio, const char* data, int len) {
+  Connection* c = connection_of(bio);
+  auto* self = static_cast<TlsTransport*>(c->transport);
+  BIO_clear_retry_flags(bio);
+  for (;;) {
+    const SysResult r = self->sys_.send(c->fd, data, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+    if (!r.failed()) return static_cast<int>(r.rc);
+    if (r.err == EINTR) continue;
+    if (r.err == EAGAIN || r.err == EWOULDBLOCK) {
+      BIO_set_retry_write(bio);
+    } else {
+      self->last_errno_ = r.err;
+    }
+    return -1;
+  }
+}
+
+int TlsTransport::bio_read(BIO* bio, char* buf, int len) {
+  Connection* c = connection_of(bio);
+  auto* self = static_cast<TlsTransport*>(c->transport);
+  BIO_clear_retry_flags(bio);
+  for (;;) {
+    const SysResult r = self->sys_.recv(c->fd, buf, static_cast<std::size_t>(len), 0);
+    if (!r.failed()) return static_cast<int>(r.rc);  // 0: the peer closed
+    if (r.err == EINTR) continue;
+    if (r.err == EAGAIN || r.err == EWOULDBLOCK) {
+      BIO_set_retry_read(bio);
+    } else {
+      self->last_errno_ = r.err;
+    }
+    return -1;
+  }
+}
+
+}  // namespace detail
+}  // namespace msb

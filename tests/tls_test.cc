@@ -1,0 +1,263 @@
+// https:// through the multi_socket contract, on every backend, against the built-in
+// server's TLS listeners (a certificate made for the test) and sockets that misbehave
+// before or during the handshake.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "drivers.h"
+#include "trickle_server.h"
+
+namespace msb {
+namespace {
+
+// A fresh directory with the test's key and certificate, removed afterwards.
+struct CertDir {
+  CertDir() {
+    char tmpl[] = "/tmp/msb-tls-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    files = server::make_self_signed(dir);
+  }
+  ~CertDir() { std::filesystem::remove_all(dir); }
+  std::string dir;
+  server::TlsFiles files;
+};
+
+server::ServerOptions https_options(const server::TlsFiles& files,
+                                    std::vector<std::string> addresses = {"127.0.0.1"}) {
+  server::ServerOptions o;
+  o.addresses = std::move(addresses);
+  o.port_count = 1;  // one plain port, then one https port
+  o.tls_port_count = 1;
+  o.tls = files;
+  return o;
+}
+
+// A listening socket that never accepts: connects complete in the kernel, and nobody ever
+// answers the ClientHello.
+struct SilentListener {
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), len);
+    ::listen(fd, 16);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~SilentListener() { ::close(fd); }
+  int fd = -1;
+  std::uint16_t port = 0;
+};
+
+class Tls : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { srv_.start_thread(); }
+
+  const server::Endpoint& https() const { return srv_.endpoints()[1]; }
+
+  MultiOptions trusting() const {
+    MultiOptions o;
+    o.tls.ca_file = certs_.files.cert_file;
+    return o;
+  }
+
+  Done fetch(test::LoopDriver& driver, const std::string& url) {
+    TransferSpec s;
+    s.url = url;
+    s.total_timeout_ms = 10000;
+    s.connect_timeout_ms = 5000;
+    EXPECT_TRUE(driver.multi().add(s));
+    EXPECT_TRUE(driver.run(std::chrono::seconds(10)));
+    EXPECT_FALSE(driver.done.empty());
+    return driver.done.empty() ? Done{} : driver.done.back();
+  }
+
+  CertDir certs_;
+  server::TrickleServer srv_{https_options(certs_.files)};
+};
+
+TEST_P(Tls, VerifiedTransfersOfEveryShape) {
+  ASSERT_TRUE(https().tls);
+  test::LoopDriver driver(trusting(), GetParam());
+  const std::pair<const char*, std::uint64_t> cases[] = {
+      {"/bytes/0", 0},
+      {"/bytes/100", 100},
+      {"/bytes/1000000", 1000000},
+      {"/chunked/70000/999", 70000},
+      {"/close/5000", 5000},
+      {"/status/204", 0},
+  };
+  for (const auto& [path, bytes] : cases) {
+    const Done d = fetch(driver, https().url(path));
+    EXPECT_EQ(d.result, Result::ok)
+        << path << ": " << result_name(d.result) << " " << tls_reason(d);
+    EXPECT_EQ(d.body_bytes, bytes) << path;
+    EXPECT_GE(d.timings.tls_us, d.timings.connect_us) << path;
+    EXPECT_LE(d.timings.tls_us, d.timings.total_us) << path;
+  }
+  const MultiStats s = driver.multi().stats();
+  EXPECT_EQ(s.tls_handshakes, s.connections_opened);
+  EXPECT_EQ(s.tls_ns.count(), s.tls_handshakes);
+  EXPECT_EQ(srv_.stats().tls_handshakes, s.tls_handshakes);
+}
+
+TEST_P(Tls, KeepAliveReusesTheTlsConnection) {
+  test::LoopDriver driver(trusting(), GetParam());
+  EXPECT_FALSE(fetch(driver, https().url("/bytes/10")).reused_connection);
+  for (int i = 0; i < 4; ++i) {
+    const Done d = fetch(driver, https().url("/bytes/10"));
+    EXPECT_EQ(d.result, Result::ok) << result_name(d.result);
+    EXPECT_TRUE(d.reused_connection);
+  }
+  EXPECT_EQ(driver.multi().stats().connections_opened, 1u);
+  EXPECT_EQ(srv_.stats().tls_handshakes, 1u);
+  // An https:// origin is not the same as the http:// one on the same host: no sharing.
+  const Done plain = fetch(driver, srv_.endpoints()[0].url("/bytes/10"));
+  EXPECT_EQ(plain.result, Result::ok);
+  EXPECT_FALSE(plain.reused_connection);
+}
+
+TEST_P(Tls, ReconnectsResumeTheSession) {
+  MultiOptions o = trusting();
+  o.max_cached_connections = 0;  // every transfer a new connection
+  test::LoopDriver driver(o, GetParam());
+  for (int i = 0; i < 4; ++i) {
+    const Done d = fetch(driver, https().url("/bytes/10"));
+    EXPECT_EQ(d.result, Result::ok) << result_name(d.result) << " " << tls_reason(d);
+  }
+  const MultiStats s = driver.multi().stats();
+  EXPECT_EQ(s.tls_handshakes, 4u);
+  EXPECT_GE(s.tls_resumed, 3u);  // all but the first
+  EXPECT_EQ(srv_.stats().tls_resumed, s.tls_resumed);
+
+  MultiOptions off = o;
+  off.tls.session_resumption = false;
+  test::LoopDriver full(off, GetParam());
+  for (int i = 0; i < 3; ++i) fetch(full, https().url("/bytes/10"));
+  EXPECT_EQ(full.multi().stats().tls_resumed, 0u);
+}
+
+TEST_P(Tls, ManyConcurrentHandshakes) {
+  test::LoopDriver driver(trusting(), GetParam());
+  const int n = test::fit_to_backend(GetParam(), 200);
+  for (int i = 0; i < n; ++i) {
+    TransferSpec s;
+    s.url = https().url("/bytes/3000");
+    s.total_timeout_ms = 20000;
+    ASSERT_TRUE(driver.multi().add(s));
+  }
+  ASSERT_TRUE(driver.run(std::chrono::seconds(30)));
+  ASSERT_EQ(driver.done.size(), static_cast<std::size_t>(n));
+  for (const Done& d : driver.done) {
+    EXPECT_EQ(d.result, Result::ok) << result_name(d.result) << " " << tls_reason(d);
+    EXPECT_EQ(d.body_bytes, 3000u);
+  }
+}
+
+TEST_P(Tls, AnUnknownCaIsNotTrustedUnlessInsecure) {
+  test::LoopDriver strict({}, GetParam());  // the system's CAs: not the test's
+  const Done d = fetch(strict, https().url("/bytes/10"));
+  EXPECT_EQ(d.result, Result::tls_cert_untrusted) << result_name(d.result);
+  EXPECT_NE(tls_reason(d).find("certificate verify failed"), std::string::npos) << tls_reason(d);
+  EXPECT_NE(d.tls_verify, 0);
+
+  MultiOptions insecure;
+  insecure.tls.verify_peer = false;
+  test::LoopDriver lax(insecure, GetParam());
+  EXPECT_EQ(fetch(lax, https().url("/bytes/10")).result, Result::ok);
+}
+
+TEST_P(Tls, ACertificateForAnotherAddressIsANameMismatch) {
+  // The certificate names 127.0.0.1, ::1 and localhost; the server listens on 127.0.0.2.
+  server::TrickleServer other(https_options(certs_.files, {"127.0.0.2"}));
+  other.start_thread();
+  test::LoopDriver driver(trusting(), GetParam());
+  const Done d = fetch(driver, other.endpoints()[1].url("/bytes/10"));
+  EXPECT_EQ(d.result, Result::tls_name_mismatch) << result_name(d.result);
+  EXPECT_NE(tls_reason(d).find("mismatch"), std::string::npos) << tls_reason(d);
+  // By name, through the certificate's DNS entry.
+  const Done by_name =
+      fetch(driver, "https://localhost:" + std::to_string(https().port) + "/bytes/10");
+  EXPECT_EQ(by_name.result, Result::ok)
+      << result_name(by_name.result) << " " << tls_reason(by_name);
+}
+
+TEST_P(Tls, PlainHttpWhereTlsWasExpectedIsARecordError) {
+  test::LoopDriver driver(trusting(), GetParam());
+  const std::string url =
+      "https://127.0.0.1:" + std::to_string(srv_.endpoints()[0].port) + "/bytes/10";
+  const Done d = fetch(driver, url);  // the plain port answers the ClientHello with a 400
+  EXPECT_EQ(d.result, Result::tls_record_error) << result_name(d.result);
+  EXPECT_NE(tls_reason(d).find("wrong version number"), std::string::npos) << tls_reason(d);
+  // The reverse: http:// to the https:// port. The server's handshake fails on the request
+  // and it closes; the server carries on.
+  const std::string reverse = "http://127.0.0.1:" + std::to_string(https().port) + "/bytes/10";
+  EXPECT_NE(fetch(driver, reverse).result, Result::ok);
+  EXPECT_EQ(fetch(driver, https().url("/bytes/10")).result, Result::ok);
+  EXPECT_GE(srv_.stats().tls_handshake_failed, 1u);
+}
+
+TEST_P(Tls, AClosedOrSilentPeerFailsTheHandshake) {
+  test::LoopDriver driver(trusting(), GetParam());
+  SilentListener silent;
+  {
+    // Closed at once, without a byte. (RawServer waits for a request head, which a
+    // ClientHello never is.)
+    int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), len), 0);
+    ASSERT_EQ(::listen(l, 4), 0);
+    ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+    std::thread accept_close([l] {
+      const int c = ::accept(l, nullptr, nullptr);
+      if (c >= 0) ::close(c);
+    });
+    const Done d = fetch(driver, "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
+    accept_close.join();
+    ::close(l);
+    EXPECT_EQ(d.result, Result::tls_handshake_failed) << result_name(d.result);
+  }
+  TransferSpec s;
+  s.url = "https://127.0.0.1:" + std::to_string(silent.port) + "/";
+  s.connect_timeout_ms = 300;
+  ASSERT_TRUE(driver.multi().add(s));
+  ASSERT_TRUE(driver.run(std::chrono::seconds(10)));
+  const Done& d = driver.done.back();
+  EXPECT_EQ(d.result, Result::timed_out) << result_name(d.result);
+  EXPECT_EQ(d.expired, Expired::tls_handshake) << expired_name(d.expired);
+  EXPECT_GE(d.timings.connect_us, 0);
+  EXPECT_LT(d.timings.tls_us, 0);  // never done
+}
+
+TEST_P(Tls, ABadCaFileIsRefusedAtAdd) {
+  MultiOptions o;
+  o.tls.ca_file = "/nonexistent/ca.pem";
+  test::LoopDriver driver(o, GetParam());
+  TransferSpec s;
+  s.url = https().url("/");
+  const AddResult r = driver.multi().add(s);
+  EXPECT_FALSE(r);
+  EXPECT_EQ(r.error, Result::bad_option);
+  EXPECT_NE(r.detail.find("/nonexistent/ca.pem"), std::string::npos) << r.detail;
+  // Plain transfers are not affected.
+  EXPECT_EQ(fetch(driver, srv_.endpoints()[0].url("/bytes/1")).result, Result::ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Tls, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_test_name);
+
+}  // namespace
+}  // namespace msb
