@@ -140,6 +140,20 @@ TEST_P(Tls, ReconnectsResumeTheSession) {
   EXPECT_GE(s.tls_resumed, 3u);  // all but the first
   EXPECT_EQ(srv_.stats().tls_resumed, s.tls_resumed);
 
+  // Several connections at once, round after round: each resumes, not only the first to take
+  // the origin's session (OpenSSL marks a TLS 1.3 session used once it has served).
+  test::LoopDriver together(o, GetParam());
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      TransferSpec spec;
+      spec.url = https().url("/bytes/10");
+      ASSERT_TRUE(together.multi().add(spec));
+    }
+    ASSERT_TRUE(together.run(std::chrono::seconds(10)));
+  }
+  EXPECT_EQ(together.multi().stats().tls_handshakes, 12u);
+  EXPECT_EQ(together.multi().stats().tls_resumed, 8u);  // the first round's are full
+
   MultiOptions off = o;
   off.tls.session_resumption = false;
   test::LoopDriver full(off, GetParam());

@@ -24,7 +24,12 @@ def free_port():
 
 
 class Nginx:
-    def __init__(self, root: Path, locations: str):
+    """`tls`: (certificate, key, protocols) : the port speaks https with those protocols
+    ("TLSv1.2 TLSv1.3"), and tls.log records per request whether its session was resumed
+    ($ssl_session_reused: "r" or ".") and the protocol."""
+
+    def __init__(self, root: Path, locations: str, tls=None):
+        self.tls = tls
         exe = shutil.which("nginx") or "/usr/sbin/nginx"
         if not os.path.exists(exe):
             pytest.skip("nginx is not installed (Debian nginx-light; bash tools/setup.sh installs it)")
@@ -33,6 +38,15 @@ class Nginx:
         (root / "logs").mkdir(parents=True, exist_ok=True)
         (root / "www").mkdir(exist_ok=True)
         self.log = root / "logs" / "access.log"
+        self.tls_log = root / "logs" / "tls.log"
+        tls_conf = ""
+        if tls:
+            tls_conf = f"""
+    ssl_certificate {tls[0]};
+    ssl_certificate_key {tls[1]};
+    ssl_protocols {tls[2]};
+    ssl_session_tickets on;
+    access_log {self.tls_log} tls;"""
         conf = f"""
 worker_processes 1;
 user root;
@@ -41,6 +55,7 @@ pid {root}/nginx.pid;
 events {{ worker_connections 16384; }}
 http {{
   log_format msb '{LOG_FORMAT}';
+  log_format tls '$ssl_session_reused|$ssl_protocol';
   access_log {self.log} msb;
   client_body_temp_path {root}/body;
   proxy_temp_path {root}/proxy;
@@ -49,8 +64,9 @@ http {{
   scgi_temp_path {root}/scgi;
   keepalive_requests 1000000;
   server {{
-    listen 127.0.0.1:{self.port} backlog=4096;
-    root {root}/www;
+    listen 127.0.0.1:{self.port} backlog=4096{" ssl" if tls else ""};
+    access_log {self.log} msb;
+    root {root}/www;{tls_conf}
 {locations}
   }}
 }}
@@ -70,7 +86,13 @@ http {{
         pytest.fail("nginx did not listen within 10 s")
 
     def url(self, path=""):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
+
+    def tls_lines(self):
+        """Per request: (session reused "r" or ".", protocol)."""
+        if not self.tls_log.exists():
+            return []
+        return [tuple(line.split("|")) for line in self.tls_log.read_text().splitlines() if line]
 
     def worker_pids(self):
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout

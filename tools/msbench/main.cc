@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "compare.h"
 #include "expect.h"
@@ -45,9 +46,21 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-int cmd_serve(const msb::server::ServerOptions& options) {
+int cmd_serve(msb::server::ServerOptions options) {
   msb::server::raise_fd_limit();
+  std::string made_dir;  // a certificate made for this server, removed when it stops
+  if (options.tls_port_count > 0 && options.tls.cert_file.empty()) {
+    char dir[] = "/tmp/msbench-serve-XXXXXX";
+    if (!::mkdtemp(dir)) throw std::runtime_error("cannot make a directory for the certificate");
+    made_dir = dir;
+    options.tls = msb::server::make_self_signed(made_dir, options.addresses);
+  } else if (options.tls.key_file.empty()) {
+    options.tls.key_file = options.tls.cert_file;  // one PEM with both
+  }
   msb::server::TrickleServer srv(options);
+  if (!made_dir.empty())
+    std::printf("certificate: %s (self-signed: clients trust it as their CA file)\n",
+                options.tls.cert_file.c_str());
   for (const auto& e : srv.endpoints()) std::printf("listening on %s\n", e.url("/").c_str());
   std::fflush(stdout);
   g_server = &srv;
@@ -59,6 +72,16 @@ int cmd_serve(const msb::server::ServerOptions& options) {
               static_cast<unsigned long long>(s.accepted),
               static_cast<unsigned long long>(s.requests),
               static_cast<unsigned long long>(s.body_bytes_sent));
+  if (options.tls_port_count > 0) {
+    std::printf("TLS: %llu handshakes (%llu resumed), %llu failed\n",
+                static_cast<unsigned long long>(s.tls_handshakes),
+                static_cast<unsigned long long>(s.tls_resumed),
+                static_cast<unsigned long long>(s.tls_handshake_failed));
+  }
+  if (!made_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(made_dir, ignored);
+  }
   return 0;
 }
 
@@ -322,7 +345,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--port", serve_opt.first_port, "First port (0: ephemeral)");
   serve->add_option("--ports", serve_opt.port_count, "Number of consecutive ports per address")
-      ->check(CLI::Range(1, 4096));
+      ->check(CLI::Range(0, 4096));
+  serve
+      ->add_option("--https-ports", serve_opt.tls_port_count,
+                   "https:// ports per address, after the plain ones")
+      ->check(CLI::Range(0, 4096));
+  serve
+      ->add_option("--cert", serve_opt.tls.cert_file,
+                   "https: the certificate (PEM; default: a self-signed one made at start, its "
+                   "path printed)")
+      ->check(CLI::ExistingFile);
+  serve
+      ->add_option("--key", serve_opt.tls.key_file, "https: its private key (PEM; default: --cert)")
+      ->check(CLI::ExistingFile);
   {
     std::string paths = "\nPaths (HEAD gets the headers only; body byte i is 'a' + i % 26):\n";
     for (const auto& r : msb::server::routes())

@@ -29,8 +29,14 @@ std::vector<std::string> faults() {
 }
 
 std::string check_target(const std::string& s) {
-  return s == "builtin" || s.rfind("http://", 0) == 0 ? ""
-                                                      : "expected \"builtin\" or an http:// URL";
+  return s == "builtin" || is_web_url(s) ? "" : "expected \"builtin\" or an http(s):// URL";
+}
+std::vector<std::string> schemes() {
+  return {"http", "https"};
+}
+std::string check_ca_file(const std::string& s) {
+  if (s.empty()) return "";
+  return access(s.c_str(), R_OK) == 0 ? "" : "cannot read '" + s + "': give a PEM file of CAs";
 }
 std::string check_libcurl(const std::string& s) {
   if (s.empty()) return "";
@@ -47,17 +53,35 @@ constexpr double kMaxInt = 1e15;
 
 }  // namespace
 
+bool is_web_url(const std::string& s) {
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (s.size() > scheme.size() && s.compare(0, scheme.size(), scheme) == 0) return true;
+  }
+  return false;
+}
+
 const std::vector<ConfigKey>& config_keys() {
   using C = RunConfig;
   using R = Rule;
   static const std::vector<ConfigKey> keys = [] {
     std::vector<ConfigKey> k = {
         {"target", &C::target, R::label, "",
-         "\"builtin\" (spawn the built-in server) or an http:// URL (its origin; its path unless "
-         "`path` or [[request]] say otherwise)",
+         "\"builtin\" (spawn the built-in server) or an http:// or https:// URL (its origin; its "
+         "path unless `path` or [[request]] say otherwise)",
          0, 0, nullptr, check_target},
+        {"scheme", &C::scheme, R::label, "",
+         "builtin: \"https\" serves over TLS (a certificate made for the run, which the clients "
+         "trust and verify) instead of \"http\"; a list sweeps",
+         0, 0, schemes},
+        {"ca_file", &C::ca_file, R::label, "",
+         "https: a PEM file of CA certificates to verify the server against (\"\": the system's "
+         "store; builtin: the run's own certificate)",
+         0, 0, nullptr, check_ca_file},
+        {"insecure", &C::insecure, R::label, "",
+         "https: accept any certificate for any name (self-signed test servers); verification "
+         "is on by default"},
         {"targets", &C::targets, R::label, "",
-         "http:// URLs the shards and their workers spread over, instead of `target` (worker k "
+         "http(s):// URLs the shards and their workers spread over, instead of `target` (worker k "
          "of all uses targets[k % n]): e.g. `msbench serve` on several server hosts"},
         {"path", &C::path, R::label, "",
          "load: the path each request asks for (builtin: e.g. /bytes/100; see msbench serve "
@@ -167,8 +191,9 @@ const std::vector<ConfigKey>& config_keys() {
          "runs with the same pair differ only in engine: their ratios are taken pair by pair", 0, 0,
          nullptr, nullptr, false},
     };
-    for (const char* name : {"addresses", "ports", "active_fraction", "trickle_interval_ms",
-                             "trickle_bytes", "names", "fault", "fault_fraction"}) {
+    for (const char* name :
+         {"scheme", "addresses", "ports", "active_fraction", "trickle_interval_ms", "trickle_bytes",
+          "names", "fault", "fault_fraction"}) {
       for (auto& key : k) {
         if (std::string_view(key.name) == name) key.builtin_only = true;
       }

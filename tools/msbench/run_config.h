@@ -18,8 +18,12 @@
 
 namespace msb::cli {
 
+// "http://..." or "https://..." with something after the scheme.
+bool is_web_url(const std::string& s);
+
 struct RunConfig {
   std::string target = "builtin";
+  std::string scheme = "http";  // builtin: which listeners, http:// or https://
   StringList targets;  // URLs the shards and their workers spread over, instead of `target`
   // Load: what each request asks. A path, method, headers and body for one kind of request,
   // or [[request]] tables (each kept as a compact JSON object: url or path, method, headers,
@@ -60,6 +64,8 @@ struct RunConfig {
   std::uint32_t connect_timeout_ms = 0;
   std::uint32_t low_speed_limit = 0;
   std::uint32_t low_speed_time_ms = 0;
+  std::string ca_file;    // https: CA certificates to trust ("": the system's; builtin: its own)
+  bool insecure = false;  // https: accept any certificate
   int fd_limit = 0;
   int local_ports = 0;
   std::uint64_t seed = 1;

@@ -93,8 +93,8 @@ StringList read_strings(const ConfigKey& spec, const toml::node& node, const Ori
       if (const std::string why = header_problem(*s); !why.empty()) fail(o, why);
     } else if (name == "source_addresses" && !is_ip(*s)) {
       fail(o, "'" + *s + "' is not an IP address");
-    } else if (name == "targets" && (s->rfind("http://", 0) != 0 || s->size() <= 7)) {
-      fail(o, "'" + *s + "' is not an http:// URL");
+    } else if (name == "targets" && !is_web_url(*s)) {
+      fail(o, "'" + *s + "' is not an http:// or https:// URL");
     }
     out.push_back(*s);
   }
@@ -352,8 +352,7 @@ StringList read_request_tables(const toml::node& node, const std::string& file) 
       };
       if (name == "url") {
         j["url"] = text();
-        if (j["url"].get<std::string>().rfind("http://", 0) != 0)
-          fail(o, "expected an http:// URL");
+        if (!is_web_url(j["url"].get<std::string>())) fail(o, "expected an http(s):// URL");
       } else if (name == "path") {
         j["path"] = text();
         if (j["path"].get<std::string>().rfind('/', 0) != 0) fail(o, "a path starts with /");
@@ -525,8 +524,7 @@ void check_run(const RunConfig& c, const Settings& settings, const std::string& 
   if (!c.is_load()) {
     for (const char* key : {"method", "headers", "body", "rate", "think_time_ms", "pipeline"}) {
       if (set(key)) {
-        fail(origin(key),
-             "applies to a load: give a path, [[request]] tables or an http:// target");
+        fail(origin(key), "applies to a load: give a path, [[request]] tables or a URL target");
       }
     }
     return;

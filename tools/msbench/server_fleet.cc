@@ -1,6 +1,9 @@
 #include "server_fleet.h"
 
+#include <stdlib.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "faults.h"
 #include "listen_ports.h"
@@ -36,18 +39,40 @@ ServerFleet::ServerFleet(const RunConfig& config, int workers) : config_(config)
                  "at most %d per destination keeps the kernel's local-port search short)\n",
                  so.port_count, most_per_worker, connections_per_destination(range));
   }
+  if (config.scheme == "https") {
+    // One certificate for every server of the run, for its addresses and names; the
+    // workers trust it (verification stays on) through their CA file.
+    char dir[] = "/tmp/msbench-tls-XXXXXX";
+    if (!::mkdtemp(dir))
+      throw std::runtime_error("cannot make a directory for the run's certificate");
+    cert_dir_ = dir;
+    std::vector<std::string> names = {"*.msb.test"};
+    for (const auto& a : so.addresses) names.push_back(a);
+    tls_ = server::make_self_signed(cert_dir_, names);
+    so.tls = tls_;
+    so.tls_port_count = so.port_count;
+    so.port_count = 0;
+  }
   for (int w = 0; w < workers; ++w) servers_.push_back(std::make_unique<server::ServerProcess>(so));
   listen_ports_ = static_cast<int>(servers_[0]->endpoints().size()) / config.addresses;
 }
 
-ServerFleet::~ServerFleet() = default;
+ServerFleet::~ServerFleet() {
+  servers_.clear();
+  if (!cert_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(cert_dir_, ignored);
+  }
+}
 
 void ServerFleet::describe(int w, WorkerPlan& plan) const {
   if (dns_) plan.dns_server = dns_->server();
   if (servers_.empty()) return;
+  plan.ca_file = tls_.cert_file;
   plan.ports_by_address.assign(static_cast<std::size_t>(config_.addresses), {});
   for (const auto& e : servers_[static_cast<std::size_t>(w)]->endpoints()) {
-    plan.bases.push_back("http://" + e.address + ":" + std::to_string(e.port));
+    plan.bases.push_back((e.tls ? "https://" : "http://") + e.address + ":" +
+                         std::to_string(e.port));
     const int a = std::stoi(e.address.substr(e.address.rfind('.') + 1)) - 1;
     plan.ports_by_address[static_cast<std::size_t>(a)].push_back(e.port);
   }

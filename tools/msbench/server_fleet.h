@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dns_server.h"
@@ -31,6 +32,8 @@ class ServerFleet {
   std::unique_ptr<server::Dnsmasq> dns_;
   std::vector<std::unique_ptr<server::ServerProcess>> servers_;
   int listen_ports_ = 0;
+  std::string cert_dir_;  // scheme https: the run's key and certificate, removed at the end
+  server::TlsFiles tls_;
 };
 
 }  // namespace msb::cli

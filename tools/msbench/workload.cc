@@ -114,14 +114,14 @@ TransferSpec Workload::next(std::size_t i) {
 }
 
 std::string Workload::absolute(const std::string& url_or_path) {
-  if (url_or_path.rfind("http://", 0) == 0) return url_or_path;
+  if (is_web_url(url_or_path)) return url_or_path;
   if (url_or_path.empty()) return target_;
   if (config_.builtin()) {
     const std::string& base = plan_.bases[next_base_++ % plan_.bases.size()];
     return base + url_or_path;
   }
   // A path on the target's origin.
-  const auto slash = target_.find('/', 7);
+  const auto slash = target_.find('/', target_.find("://") + 3);
   return target_.substr(0, slash) + url_or_path;
 }
 
@@ -186,14 +186,14 @@ std::string Workload::url(std::size_t i) {
         fault_.kind == FaultKind::dns_nxdomain  ? "missing" + std::to_string(i) + ".msb.test"
         : fault_.kind == FaultKind::dns_refused ? "n" + std::to_string(i) + ".elsewhere.example"
                                                 : "n0.msb.test";
-    return "http://" + name + ":" + std::to_string(port) + "/idle";
+    return config_.scheme + "://" + name + ":" + std::to_string(port) + "/idle";
   }
   if (config_.names > 0) {
     // Names spread over the run's connections; name k lives at address k % addresses.
     const std::size_t k = static_cast<std::size_t>(g % static_cast<std::uint64_t>(config_.names));
     const auto& ports = plan_.ports_by_address[k % plan_.ports_by_address.size()];
     const int port = ports[(i / plan_.ports_by_address.size()) % ports.size()];
-    return "http://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) +
+    return config_.scheme + "://n" + std::to_string(k) + ".msb.test:" + std::to_string(port) +
            path(active, faulty);
   }
   return plan_.bases[i % plan_.bases.size()] + path(active, faulty);

@@ -43,7 +43,8 @@ struct WorkerPlan {
   // warm-up lasts until measure_at (absorbing a ramp-up that ended early), measuring then.
   double start_at = 0, measure_at = 0;
   std::string run_id;
-  std::vector<std::string> bases;  // builtin: "http://addr:port" of its server's endpoints
+  std::vector<std::string> bases;  // builtin: "http[s]://addr:port" of its server's endpoints
+  std::string ca_file;             // builtin https: the run's certificate, to trust
   // builtin with names: the server's ports by address index (127.0.0.1 is index 0), and
   // the DNS server that knows n<k>.msb.test -> 127.0.0.(1 + k % addresses).
   std::vector<std::vector<int>> ports_by_address;

@@ -37,10 +37,10 @@ std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
   const std::string conflict = engine_backend_conflict(name, backend.name());
   if (!conflict.empty()) throw std::runtime_error(conflict);
   if (name == "msbench") return make_msbench_engine(backend, options);
-  if (name == "floor") return make_floor_engine(*backend.loop());
+  if (name == "floor") return make_floor_engine(*backend.loop(), options.tls);
   if (name == "libcurl") {
 #ifdef MSB_HAVE_LIBCURL
-    return make_libcurl_engine(*backend.loop(), dns_server, libcurl);
+    return make_libcurl_engine(*backend.loop(), dns_server, libcurl, options.tls);
 #else
     (void)dns_server;
     (void)libcurl;

@@ -86,8 +86,9 @@ std::unique_ptr<Engine> make_engine(const std::string& name, Backend& backend,
 
 std::unique_ptr<Engine> make_msbench_engine(Backend& backend, const MultiOptions& options);
 // `libcurl`: the path of the libcurl build to load, "" for the linked one (curl_api.h).
+// `tls`: https:// with the same CA and verification as msbench's engine.
 std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server,
-                                            const std::string& libcurl);
-std::unique_ptr<Engine> make_floor_engine(Loop& loop);
+                                            const std::string& libcurl, const TlsOptions& tls);
+std::unique_ptr<Engine> make_floor_engine(Loop& loop, const TlsOptions& tls);
 
 }  // namespace msb::cli

@@ -6,8 +6,13 @@
 //  - Host names are not resolved: the floor connects to literal IPv4 addresses only.
 //  - End of stream counts as `ok` (no framing is checked); a refused or failed connect is
 //    couldnt_connect, a failed send send_error, any other recv error recv_error.
+//  - https:// (the TLS floor): the handshake (with the same CA and verification as msbench),
+//    one SSL_write of the request, then one SSL_read per readiness event; a failed handshake
+//    is tls_handshake_failed. No session is resumed: the floor's handshakes are all full.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,12 +37,15 @@ std::int64_t now_ns() {
 struct Target {
   sockaddr_in addr{};
   std::string request;
+  std::string host;
+  bool tls = false;
 };
 
-// "http://A.B.C.D:PORT/path" -> address and request; throws on anything else.
+// "http[s]://A.B.C.D:PORT/path" -> address and request; throws on anything else.
 Target parse_target(const std::string& url, const std::vector<std::string>& headers) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) throw std::runtime_error("floor engine: not http://: " + url);
+  const bool tls = url.rfind("https://", 0) == 0;
+  const std::string scheme = tls ? "https://" : "http://";
+  if (url.rfind(scheme, 0) != 0) throw std::runtime_error("floor engine: not http(s)://: " + url);
   const auto slash = url.find('/', scheme.size());
   const std::string authority = url.substr(scheme.size(), slash - scheme.size());
   const std::string path = slash == std::string::npos ? "/" : url.substr(slash);
@@ -45,8 +53,10 @@ Target parse_target(const std::string& url, const std::vector<std::string>& head
   const std::string host = authority.substr(0, colon);
   Target t;
   t.addr.sin_family = AF_INET;
+  t.tls = tls;
+  t.host = host;
   t.addr.sin_port = htons(colon == std::string::npos
-                              ? 80
+                              ? (tls ? 443 : 80)
                               : static_cast<std::uint16_t>(std::stoi(authority.substr(colon + 1))));
   if (inet_pton(AF_INET, host.c_str(), &t.addr.sin_addr) != 1) {
     throw std::runtime_error("floor engine: connects to IPv4 literals only, not '" + host +
@@ -60,13 +70,18 @@ Target parse_target(const std::string& url, const std::vector<std::string>& head
 
 class FloorEngine final : public ReferenceEngine {
  public:
-  explicit FloorEngine(Loop& loop) : ReferenceEngine("floor"), loop_(loop) { loop_.attach(this); }
+  FloorEngine(Loop& loop, const TlsOptions& tls)
+      : ReferenceEngine("floor"), loop_(loop), tls_(tls) {
+    loop_.attach(this);
+  }
   ~FloorEngine() override {
     for (auto& [id, fd] : fd_by_id_) close_socket(fd);
+    SSL_CTX_free(ctx_);
   }
 
   std::uint64_t add(const TransferSpec& spec) override {
     const Target t = parse_target(spec.url, spec.headers);
+    if (t.tls && !ctx_) make_context();
     const std::uint64_t id = ++last_id_;
     ++stats_.transfers_added;
     const std::int64_t start = now_ns();
@@ -89,7 +104,7 @@ class FloorEngine final : public ReferenceEngine {
       end(start, Result::watch_failed);
       return id;
     }
-    conns_[i] = Conn{id, start, false, t.request};
+    conns_[i] = Conn{id, start, false, t.request, nullptr, t.tls ? t.host : std::string()};
     fd_by_id_.emplace(id, fd);
     return id;
   }
@@ -119,6 +134,8 @@ class FloorEngine final : public ReferenceEngine {
     Conn& c = conns_[static_cast<std::size_t>(fd)];
     if (!c.connected) {
       connected(fd, c);
+    } else if (c.ssl) {
+      tls_step(fd, c);
     } else {
       const ssize_t n = ::recv(fd, buffer_, sizeof buffer_, 0);
       if (n == 0) {
@@ -137,7 +154,58 @@ class FloorEngine final : public ReferenceEngine {
     std::int64_t start_ns = 0;
     bool connected = false;
     std::string request;  // until sent
+    SSL* ssl = nullptr;   // https://
+    std::string host;     // https://, until the session is made
+    bool handshaken = false;
   };
+
+  void make_context() {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (!ctx_) throw std::runtime_error("floor engine: cannot set up TLS");
+    SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(ctx_, tls_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
+    const bool loaded = tls_.ca_file.empty() && tls_.ca_path.empty()
+                            ? SSL_CTX_set_default_verify_paths(ctx_) == 1
+                            : SSL_CTX_load_verify_locations(
+                                  ctx_, tls_.ca_file.empty() ? nullptr : tls_.ca_file.c_str(),
+                                  tls_.ca_path.empty() ? nullptr : tls_.ca_path.c_str()) == 1;
+    ERR_clear_error();
+    if (!loaded)
+      throw std::runtime_error("floor engine: cannot load the CA file '" + tls_.ca_file + "'");
+  }
+
+  // The handshake, then the request in one write, then one SSL_read per event.
+  void tls_step(int fd, Conn& c) {
+    if (!c.handshaken) {
+      const int r = SSL_do_handshake(c.ssl);
+      if (r != 1) {
+        const int e = SSL_get_error(c.ssl, r);
+        ERR_clear_error();
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+          watch(fd, e == SSL_ERROR_WANT_READ ? kPollIn : kPollOut);
+          return;
+        }
+        return finish(fd, c, Result::tls_handshake_failed);
+      }
+      c.handshaken = true;
+      std::size_t n = 0;
+      if (SSL_write_ex(c.ssl, c.request.data(), c.request.size(), &n) != 1 ||
+          n != c.request.size()) {
+        ERR_clear_error();
+        return finish(fd, c, Result::send_error);
+      }
+      std::string().swap(c.request);
+      watch(fd, kPollIn);
+      return;
+    }
+    std::size_t n = 0;
+    if (SSL_read_ex(c.ssl, buffer_, sizeof buffer_, &n) == 1) return;
+    const int e = SSL_get_error(c.ssl, 0);
+    ERR_clear_error();
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+    finish(fd, c, e == SSL_ERROR_ZERO_RETURN ? Result::ok : Result::recv_error);
+  }
 
   void connected(int fd, Conn& c) {
     int err = 0;
@@ -145,6 +213,15 @@ class FloorEngine final : public ReferenceEngine {
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
       finish(fd, c, Result::couldnt_connect);
       return;
+    }
+    if (!c.host.empty()) {
+      c.ssl = SSL_new(ctx_);
+      if (!c.ssl || SSL_set_fd(c.ssl, fd) != 1) return finish(fd, c, Result::out_of_memory);
+      SSL_set_connect_state(c.ssl);
+      if (tls_.verify_peer) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c.ssl), c.host.c_str());
+      std::string().swap(c.host);
+      c.connected = true;
+      return tls_step(fd, c);
     }
     // One send: a request that does not fit the empty send buffer of a new connection
     // (only a scenario's padding could make one) is the floor's send_error.
@@ -176,12 +253,17 @@ class FloorEngine final : public ReferenceEngine {
     return loop_.watch(fd, what);
   }
   void close_socket(int fd) {
+    Conn& c = conns_[static_cast<std::size_t>(fd)];
+    SSL_free(c.ssl);  // no close_notify: the floor does the least
+    c.ssl = nullptr;
     ++stats_.socket_callbacks;
     loop_.watch(fd, kPollRemove);  // before close: the fd number may come back at once
     ::close(fd);
   }
 
   Loop& loop_;
+  TlsOptions tls_;
+  SSL_CTX* ctx_ = nullptr;                           // made at the first https:// transfer
   std::vector<Conn> conns_;                          // by fd
   std::unordered_map<std::uint64_t, int> fd_by_id_;  // open sockets by transfer id
   std::deque<Done> done_;
@@ -191,8 +273,8 @@ class FloorEngine final : public ReferenceEngine {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_floor_engine(Loop& loop) {
-  return std::make_unique<FloorEngine>(loop);
+std::unique_ptr<Engine> make_floor_engine(Loop& loop, const TlsOptions& tls) {
+  return std::make_unique<FloorEngine>(loop, tls);
 }
 
 }  // namespace msb::cli

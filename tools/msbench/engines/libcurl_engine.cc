@@ -63,6 +63,12 @@ Result from_curl(CURLcode c) {
       return Result::bad_status_line;
     case CURLE_OUT_OF_MEMORY:
       return Result::out_of_memory;
+    case CURLE_SSL_CONNECT_ERROR:
+      return Result::tls_handshake_failed;
+    case CURLE_PEER_FAILED_VERIFICATION:  // curl's one code for untrusted and wrong name
+      return Result::tls_cert_untrusted;
+    case CURLE_SSL_CACERT_BADFILE:
+      return Result::bad_option;
     default:
       return Result::bad_response;
   }
@@ -83,8 +89,9 @@ class CurlGlobal {
 
 class LibcurlEngine final : public ReferenceEngine {
  public:
-  LibcurlEngine(const CurlApi& api, Loop& loop, std::string dns_server)
+  LibcurlEngine(const CurlApi& api, Loop& loop, std::string dns_server, const TlsOptions& tls)
       : ReferenceEngine("libcurl"),
+        tls_(tls),
         api_(api),
         global_(api),
         loop_(loop),
@@ -123,6 +130,11 @@ class LibcurlEngine final : public ReferenceEngine {
     api_.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &LibcurlEngine::discard);
     api_.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     api_.easy_setopt(easy, CURLOPT_PROXY, "");  // never an environment proxy: loopback only
+    if (!tls_.ca_file.empty()) api_.easy_setopt(easy, CURLOPT_CAINFO, tls_.ca_file.c_str());
+    if (!tls_.ca_path.empty()) api_.easy_setopt(easy, CURLOPT_CAPATH, tls_.ca_path.c_str());
+    api_.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, tls_.verify_peer ? 1L : 0L);
+    api_.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, tls_.verify_peer ? 2L : 0L);
+    api_.easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, tls_.session_resumption ? 1L : 0L);
     if (!dns_server_.empty() &&
         api_.easy_setopt(easy, CURLOPT_DNS_SERVERS, dns_server_.c_str()) != CURLE_OK) {
       api_.easy_cleanup(easy);
@@ -228,6 +240,7 @@ class LibcurlEngine final : public ReferenceEngine {
     Headers headers;
   };
 
+  TlsOptions tls_;
   const CurlApi& api_;
   CurlGlobal global_;
   Loop& loop_;
@@ -241,8 +254,8 @@ class LibcurlEngine final : public ReferenceEngine {
 }  // namespace
 
 std::unique_ptr<Engine> make_libcurl_engine(Loop& loop, const std::string& dns_server,
-                                            const std::string& libcurl) {
-  return std::make_unique<LibcurlEngine>(curl_api(libcurl), loop, dns_server);
+                                            const std::string& libcurl, const TlsOptions& tls) {
+  return std::make_unique<LibcurlEngine>(curl_api(libcurl), loop, dns_server, tls);
 }
 
 }  // namespace msb::cli
