@@ -22,5 +22,6 @@ run() {  # folder target corpus-name: BUILD_DIR/folder/target, folder/corpus/nam
 run engine/fuzz fuzz_http1_parser http1
 run engine/fuzz fuzz_chunked chunked
 run engine/fuzz fuzz_multi multi
+run engine/fuzz fuzz_multi_tls multi_tls
 run tools/fuzz fuzz_scenario scenario
 run tools/fuzz fuzz_request_parser request

@@ -9,6 +9,7 @@ packages=(
   clang-format                      # tools/format.sh
   googletest libgtest-dev libbenchmark-dev
   libev-dev libc-ares-dev libcurl4-openssl-dev liburing-dev
+  libssl-dev openssl curl           # the TLS transport; certificates and a client in its tests
   libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   python3 python3-matplotlib python3-scipy python3-pytest
   python3-yaml                      # reads the Kubernetes manifests in their test

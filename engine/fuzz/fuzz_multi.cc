@@ -2,6 +2,9 @@
 // sends, cut into reads by its first byte, delivered through a socketpair to a real Multi
 // (via SysCalls), then the server closes. Whatever arrives, the transfer must end with one
 // result (never hang), nothing may leak, and the engine must be left with no sockets.
+// Built twice: fuzz_multi over http://, fuzz_multi_tls over https:// (MSB_FUZZ_TLS), where the
+// input is the server's side of the TLS stream (verification off, so a handshake the fuzzer
+// gets right may go on to HTTP).
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   msb::MultiOptions opt;
   opt.sys = &sys;
   opt.max_cached_connections = 1;  // a kept-alive socket must be closed by the Multi too
+  opt.tls.verify_peer = false;
   opt.socket_fn = [&fd](int s, int what, void*) {
     if (what != msb::kPollRemove) fd = s;
     return 0;
@@ -55,7 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     msb::Multi multi(opt);
     msb::TransferSpec spec;
+#ifdef MSB_FUZZ_TLS
+    spec.url = "https://127.0.0.1:1/";
+#else
     spec.url = "http://127.0.0.1:1/";
+#endif
     spec.method = head ? "HEAD" : "GET";
     if (!multi.add(spec)) std::abort();
     multi.socket_action(msb::kSocketTimeout, 0);

@@ -161,7 +161,7 @@ def test_merge_command_adds_results_exactly(tmp_path):
     ("connections = [10, 'x']\n", ":1: key 'connections'", "expected an integer"),
     ("connections = []\n", ":1: key 'connections'", "empty list"),
     ("active_fraction = 1.5\n", ":1: key 'active_fraction'", "out of range"),
-    ("target = 'https://x/'\n", ":1: key 'target'", "http:// URL"),
+    ("target = 'ftp://x/'\n", ":1: key 'target'", "http(s):// URL"),
     ("connections = = 3\n", ":1:", ""),
 ])
 def test_malformed_scenario_names_file_line_key_and_exits_2(tmp_path, text, where, message):

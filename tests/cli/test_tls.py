@@ -169,3 +169,11 @@ def test_nginx_over_tls_verified_untrusted_and_insecure(tmp_path, nginx_tls):
     assert r.returncode == 0, r.stderr
     one = results(tmp_path / "insecure.json")[0]
     assert one["requests"]["completed"] > 0 and one["requests"]["failed"] == 0
+
+
+def test_a_tls_fault_needs_https(tmp_path):
+    s = scenario(tmp_path, 'connections = 4\nfault = "tls_stall"\nfault_fraction = 1\n')
+    r = run("run", s)
+    assert r.returncode == 2
+    assert f"{s}:2: key 'fault'" in r.stderr
+    assert 'needs scheme = "https"' in r.stderr

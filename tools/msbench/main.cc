@@ -61,7 +61,13 @@ int cmd_serve(msb::server::ServerOptions options) {
   if (!made_dir.empty())
     std::printf("certificate: %s (self-signed: clients trust it as their CA file)\n",
                 options.tls.cert_file.c_str());
-  for (const auto& e : srv.endpoints()) std::printf("listening on %s\n", e.url("/").c_str());
+  for (const auto& e : srv.endpoints()) {
+    if (e.fault.empty()) {
+      std::printf("listening on %s\n", e.url("/").c_str());
+    } else {
+      std::printf("TLS fault %s on %s\n", e.fault.c_str(), e.url("/").c_str());
+    }
+  }
   std::fflush(stdout);
   g_server = &srv;
   install_signal_handlers();

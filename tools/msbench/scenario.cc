@@ -1,5 +1,7 @@
 #include "scenario.h"
 
+#include "faults.h"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -514,6 +516,10 @@ void check_run(const RunConfig& c, const Settings& settings, const std::string& 
   if (!conflict.empty()) fail(origin("engine"), conflict);
   if (!c.targets.empty() && c.target != "builtin")
     fail(origin("targets"), "give target or targets, not both");
+  if (const server::Fault* f = server::find_fault(c.fault);
+      f && f->kind == server::FaultKind::tls && c.scheme != "https") {
+    fail(origin("fault"), "the TLS fault '" + c.fault + "' needs scheme = \"https\"");
+  }
   if (!c.builtin()) {
     for (const auto& k : config_keys()) {
       if (k.builtin_only && set(k.name)) {

@@ -54,7 +54,9 @@ ServerFleet::ServerFleet(const RunConfig& config, int workers) : config_(config)
     so.port_count = 0;
   }
   for (int w = 0; w < workers; ++w) servers_.push_back(std::make_unique<server::ServerProcess>(so));
-  listen_ports_ = static_cast<int>(servers_[0]->endpoints().size()) / config.addresses;
+  int serving = 0;  // endpoints for requests (not a TLS fault's)
+  for (const auto& e : servers_[0]->endpoints()) serving += e.fault.empty() ? 1 : 0;
+  listen_ports_ = serving / config.addresses;
 }
 
 ServerFleet::~ServerFleet() {
@@ -71,6 +73,10 @@ void ServerFleet::describe(int w, WorkerPlan& plan) const {
   plan.ca_file = tls_.cert_file;
   plan.ports_by_address.assign(static_cast<std::size_t>(config_.addresses), {});
   for (const auto& e : servers_[static_cast<std::size_t>(w)]->endpoints()) {
+    if (!e.fault.empty()) {
+      plan.tls_fault_ports[e.fault] = e.port;
+      continue;
+    }
     plan.bases.push_back((e.tls ? "https://" : "http://") + e.address + ":" +
                          std::to_string(e.port));
     const int a = std::stoi(e.address.substr(e.address.rfind('.') + 1)) - 1;

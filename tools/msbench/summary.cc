@@ -146,7 +146,13 @@ void print_summary(const RunResult& r, std::FILE* out) {
     histogram_row(out, "socket_action(socket)", e.socket_action_socket_ns);
     histogram_row(out, "socket_action(timer)", e.socket_action_timer_ns);
   }
+  // The whole run's handshakes (most happen during ramp-up), beside the calls.
+  if (e.tls_ns.count()) histogram_row(out, "TLS handshake", e.tls_ns);
   few_samples_note(out);
+  if (e.tls_handshakes) {
+    fmt::print(out, "  TLS: {} handshakes, {} resumed\n", grouped(e.tls_handshakes),
+               grouped(e.tls_resumed));
+  }
 
   const SockIndexStats& s = e.sockindex;
   fmt::print(out,

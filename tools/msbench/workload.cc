@@ -177,6 +177,11 @@ std::string Workload::url(std::size_t i) {
   const bool faulty = fault_.kind != FaultKind::none && draw_unit(state) < config_.fault_fraction;
   const bool active = !faulty && draw_unit(state) < config_.active_fraction;
   if (faulty && refusing_) return "http://127.0.0.1:" + std::to_string(refusing_->port()) + "/";
+  if (faulty && fault_.kind == FaultKind::tls) {
+    const auto port = plan_.tls_fault_ports.find(fault_.name);
+    if (port != plan_.tls_fault_ports.end())
+      return "https://127.0.0.1:" + std::to_string(port->second) + path(active, false);
+  }
   if (faulty && (fault_.kind == FaultKind::dns_nxdomain || fault_.kind == FaultKind::dns_refused ||
                  fault_.kind == FaultKind::dns_silent)) {
     // NXDOMAIN: a name in the DNS server's own domain that it does not have; REFUSED: a

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -45,6 +46,7 @@ struct WorkerPlan {
   std::string run_id;
   std::vector<std::string> bases;  // builtin: "http[s]://addr:port" of its server's endpoints
   std::string ca_file;             // builtin https: the run's certificate, to trust
+  std::map<std::string, int> tls_fault_ports;  // builtin https: each TLS fault's listener
   // builtin with names: the server's ports by address index (127.0.0.1 is index 0), and
   // the DNS server that knows n<k>.msb.test -> 127.0.0.(1 + k % addresses).
   std::vector<std::vector<int>> ports_by_address;

@@ -16,6 +16,8 @@ enum class FaultKind {
   dns_nxdomain,  // the name is in dnsmasq's domain but not known to it
   dns_refused,   // the name is outside dnsmasq's domain (it forwards nowhere)
   dns_silent,    // every lookup goes to a DNS server that never answers
+  tls,           // scheme https: the trickle server's listener for the row's name misbehaves
+                 // in the TLS handshake itself (before any path is sent)
 };
 
 struct Fault {

@@ -47,7 +47,8 @@ void write_all(int fd, const std::string& s) {
   try {
     TrickleServer srv(options);
     for (const auto& e : srv.endpoints())
-      report += e.address + " " + std::to_string(e.port) + (e.tls ? " tls\n" : " plain\n");
+      report += e.address + " " + std::to_string(e.port) + (e.tls ? " tls " : " plain ") +
+                (e.fault.empty() ? "-" : e.fault) + "\n";
     g_child_server = &srv;
     struct sigaction sa {};
     sa.sa_handler = stop_child_server;
@@ -111,9 +112,10 @@ ServerProcess::ServerProcess(const ServerOptions& options) {
       throw std::runtime_error("built-in server:" + rest);
     }
     int port = 0;
-    std::string kind;
-    lines >> port >> kind;
-    endpoints_.push_back({word, static_cast<std::uint16_t>(port), kind == "tls"});
+    std::string kind, fault;
+    lines >> port >> kind >> fault;
+    endpoints_.push_back(
+        {word, static_cast<std::uint16_t>(port), kind == "tls", fault == "-" ? "" : fault});
   }
   if (endpoints_.empty()) {
     stop();

@@ -40,34 +40,40 @@ void write_pem(const std::string& path, const std::function<int(std::FILE*)>& wr
   if (!f || write(f.get()) != 1) fail("cannot write " + path);
 }
 
-}  // namespace
+struct Issued {
+  std::unique_ptr<EVP_PKEY, Deleter> key;
+  std::unique_ptr<X509, Deleter> cert;
+};
 
-TlsFiles make_self_signed(const std::string& dir, const std::vector<std::string>& names) {
-  std::unique_ptr<EVP_PKEY, Deleter> key(EVP_EC_gen("P-256"));
-  if (!key) fail("cannot generate a P-256 key");
-  std::unique_ptr<X509, Deleter> cert(X509_new());
-  if (!cert) fail("out of memory");
-  X509* x = cert.get();
+// A new P-256 key and its certificate for `san` (OpenSSL's "IP:...,DNS:..." form), valid for
+// a day, signed by `issuer` (or by itself: then a CA too, so clients can trust it as such).
+Issued issue(const std::string& common_name, const std::string& san, X509* issuer_cert,
+             EVP_PKEY* issuer_key) {
+  Issued out{std::unique_ptr<EVP_PKEY, Deleter>(EVP_EC_gen("P-256")),
+             std::unique_ptr<X509, Deleter>(X509_new())};
+  if (!out.key) fail("cannot generate a P-256 key");
+  if (!out.cert) fail("out of memory");
+  X509* x = out.cert.get();
+  const bool self_signed = issuer_cert == nullptr;
   X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(std::time(nullptr)));
+  static long serial = 0;
+  ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(std::time(nullptr)) + ++serial);
   X509_gmtime_adj(X509_getm_notBefore(x), -3600);
   X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
-  X509_set_pubkey(x, key.get());
+  X509_set_pubkey(x, out.key.get());
   X509_NAME* subject = X509_get_subject_name(x);
   X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("msbench built-in server"), -1,
-                             -1, 0);
-  X509_set_issuer_name(x, subject);
-  std::string san = "IP:127.0.0.1,IP:::1,DNS:localhost";
-  for (const auto& n : names) san += (is_ip(n) ? ",IP:" : ",DNS:") + n;
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_set_issuer_name(x, self_signed ? subject : X509_get_subject_name(issuer_cert));
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
-  X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
-  // A CA as well as a server certificate: the clients trust it as their CA file.
+  X509V3_set_ctx(&v3, self_signed ? x : issuer_cert, x, nullptr, nullptr, 0);
   const std::pair<int, std::string> extensions[] = {
       {NID_subject_alt_name, san},
-      {NID_basic_constraints, "critical,CA:TRUE"},
-      {NID_key_usage, "critical,digitalSignature,keyCertSign"},
+      {NID_basic_constraints, self_signed ? "critical,CA:TRUE" : "critical,CA:FALSE"},
+      {NID_key_usage,
+       self_signed ? "critical,digitalSignature,keyCertSign" : "critical,digitalSignature"},
       {NID_ext_key_usage, "serverAuth"},
       {NID_subject_key_identifier, "hash"},
   };
@@ -76,14 +82,65 @@ TlsFiles make_self_signed(const std::string& dir, const std::vector<std::string>
     if (!ext || X509_add_ext(x, ext, -1) != 1) fail("bad extension " + value);
     X509_EXTENSION_free(ext);
   }
-  if (X509_sign(x, key.get(), EVP_sha256()) == 0) fail("cannot sign the certificate");
+  if (X509_sign(x, self_signed ? out.key.get() : issuer_key, EVP_sha256()) == 0)
+    fail("cannot sign the certificate");
+  return out;
+}
+
+ssl_ctx_st* context_with(X509* cert, EVP_PKEY* key);
+
+}  // namespace
+
+TlsFiles make_self_signed(const std::string& dir, const std::vector<std::string>& names) {
+  std::string san = "IP:127.0.0.1,IP:::1,DNS:localhost";
+  for (const auto& n : names) san += (is_ip(n) ? ",IP:" : ",DNS:") + n;
+  const Issued ca = issue("msbench built-in server", san, nullptr, nullptr);
   TlsFiles files{dir + "/cert.pem", dir + "/key.pem"};
   write_pem(files.key_file, [&](std::FILE* f) {
-    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    return PEM_write_PrivateKey(f, ca.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   });
-  write_pem(files.cert_file, [&](std::FILE* f) { return PEM_write_X509(f, x); });
+  write_pem(files.cert_file, [&](std::FILE* f) { return PEM_write_X509(f, ca.cert.get()); });
   return files;
 }
+
+ssl_ctx_st* wrong_name_context(const TlsFiles& ca) {
+  std::unique_ptr<std::FILE, Deleter> cf(std::fopen(ca.cert_file.c_str(), "r"));
+  std::unique_ptr<std::FILE, Deleter> kf(std::fopen(ca.key_file.c_str(), "r"));
+  std::unique_ptr<X509, Deleter> ca_cert(cf ? PEM_read_X509(cf.get(), nullptr, nullptr, nullptr)
+                                            : nullptr);
+  std::unique_ptr<EVP_PKEY, Deleter> ca_key(
+      kf ? PEM_read_PrivateKey(kf.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!ca_cert || !ca_key) fail("cannot read the CA " + ca.cert_file);
+  const Issued leaf = issue("other.invalid", "DNS:other.invalid", ca_cert.get(), ca_key.get());
+  return context_with(leaf.cert.get(), leaf.key.get());
+}
+
+ssl_ctx_st* untrusted_context() {
+  const Issued self =
+      issue("nobody trusts me", "IP:127.0.0.1,IP:::1,DNS:localhost", nullptr, nullptr);
+  return context_with(self.cert.get(), self.key.get());
+}
+
+namespace {
+
+void tune(SSL_CTX* ctx) {
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // Idle connections are most of what the server holds: no 34 KiB buffers while idle.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+ssl_ctx_st* context_with(X509* cert, EVP_PKEY* key) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx || SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+    SSL_CTX_free(ctx);
+    fail("cannot make a server context");
+  }
+  tune(ctx);
+  return ctx;
+}
+
+}  // namespace
 
 ssl_ctx_st* server_context(const TlsFiles& files) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -97,10 +154,7 @@ ssl_ctx_st* server_context(const TlsFiles& files) {
     SSL_CTX_free(ctx);
     fail("cannot load the key " + files.key_file);
   }
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  // Idle connections are most of what the server holds: no 34 KiB buffers while idle.
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  tune(ctx);
   return ctx;
 }
 

@@ -26,4 +26,10 @@ TlsFiles make_self_signed(const std::string& dir, const std::vector<std::string>
 // not be loaded. The caller frees it with SSL_CTX_free.
 ssl_ctx_st* server_context(const TlsFiles& files);
 
+// For the TLS faults: a context presenting a certificate that `ca` (a make_self_signed()
+// pair) issued for other.invalid only (a client trusting `ca` sees a name mismatch), and
+// one presenting a new self-signed certificate nobody trusts.
+ssl_ctx_st* wrong_name_context(const TlsFiles& ca);
+ssl_ctx_st* untrusted_context();
+
 }  // namespace msb::server

@@ -141,6 +141,9 @@ struct Conn {
   SSL* ssl = nullptr;        // on an https:// listener's connection
   bool handshaking = false;  // ... until its handshake is done
   bool tls_broken = false;   // a fatal TLS error: no close_notify
+  // A TLS fault's listener: what it does instead of a handshake (garbage, reset), or
+  // nothing at all (stall).
+  enum class PreTls : std::uint8_t { none, garbage, reset } pre_tls = PreTls::none;
   std::uint32_t generation = 0;
   RequestParser parser;
   std::string in;  // bytes read and not yet parsed: the next pipelined requests
@@ -182,8 +185,17 @@ struct TrickleServer::Impl {
   // accept would otherwise fire forever (the server would spin).
   int spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   std::vector<int> listeners;
-  std::vector<bool> listener_tls;  // by listener: https://
+  // By listener: what its connections get.
+  struct Role {
+    bool tls = false;
+    SSL_CTX* ctx = nullptr;  // tls: the certificate it presents (tls_ctx, or a fault's)
+    Conn::PreTls pre_tls = Conn::PreTls::none;
+    bool stall = false;  // never read: the handshake is never answered
+  };
+  std::vector<Role> roles;
   SSL_CTX* tls_ctx = nullptr;
+  SSL_CTX* wrong_name_ctx = nullptr;
+  SSL_CTX* untrusted_ctx = nullptr;
   std::vector<std::unique_ptr<Conn>> conns;  // by fd
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::atomic<bool> stop{false};
@@ -200,6 +212,8 @@ struct TrickleServer::Impl {
       ::close(c->fd);
     }
     SSL_CTX_free(tls_ctx);
+    SSL_CTX_free(wrong_name_ctx);
+    SSL_CTX_free(untrusted_ctx);
     for (int l : listeners) ::close(l);
     if (wake_fd >= 0) ::close(wake_fd);
     if (spare_fd >= 0) ::close(spare_fd);
@@ -239,7 +253,7 @@ struct TrickleServer::Impl {
     open.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  void accept_all(int listener, bool tls) {
+  void accept_all(int listener, const Role& role) {
     for (int i = 0; i < 256; ++i) {
       const int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
@@ -261,8 +275,8 @@ struct TrickleServer::Impl {
       conns[fd] = std::make_unique<Conn>();
       conns[fd]->fd = fd;
       conns[fd]->generation = next_generation++;
-      if (tls) {
-        SSL* ssl = SSL_new(tls_ctx);
+      if (role.ctx) {
+        SSL* ssl = SSL_new(role.ctx);
         if (!ssl || SSL_set_fd(ssl, fd) != 1) {
           SSL_free(ssl);
           ERR_clear_error();
@@ -275,7 +289,8 @@ struct TrickleServer::Impl {
         conns[fd]->ssl = ssl;
         conns[fd]->handshaking = true;
       }
-      set_events(*conns[fd], EPOLLIN, EPOLL_CTL_ADD);
+      conns[fd]->pre_tls = role.pre_tls;
+      set_events(*conns[fd], role.stall ? 0u : EPOLLIN, EPOLL_CTL_ADD);
       add(accepted, 1);
       add(open, 1);
     }
@@ -311,6 +326,20 @@ struct TrickleServer::Impl {
       errno = EPROTO;
     }
     return -1;
+  }
+
+  // The TLS faults that never start a handshake: the ClientHello is read, then answered
+  // with bytes that are not TLS, or with a reset.
+  void answer_client_hello(Conn& c) {
+    char buf[4096];
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n > 0 && c.pre_tls == Conn::PreTls::garbage) {
+      static const char kGarbage[] = "GARBAGE\r\n\r\n";
+      [[maybe_unused]] const ssize_t w = ::send(c.fd, kGarbage, sizeof kGarbage - 1, MSG_NOSIGNAL);
+    }
+    c.reset = c.pre_tls == Conn::PreTls::reset;
+    close_conn(c.fd);
   }
 
   // One step of the server's handshake; once done, the request may already be waiting
@@ -546,6 +575,13 @@ struct TrickleServer::Impl {
     } else if (name == "stall") {
       c.out += "HTTP/1.1 200 OK\r\nX-Stall: ";
       c.body = Body::forever;  // the response never completes
+    } else if (name == "tls_truncated") {
+      // No length: the close ends the body, and over TLS the close comes without
+      // close_notify, which the client cannot tell from a cut.
+      c.out += "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+      begin_fixed(c, 10);
+      c.close_after = true;
+      c.tls_broken = true;
     } else if (name == "close_no_reply") {
       c.close_after = true;
     } else if (name == "close_in_headers") {
@@ -675,6 +711,7 @@ struct TrickleServer::Impl {
     if (static_cast<std::size_t>(fd) >= conns.size() || !conns[fd]) return;
     Conn& c = *conns[fd];
     if (events & (EPOLLERR | EPOLLHUP)) return close_conn(fd);
+    if (c.pre_tls != Conn::PreTls::none) return answer_client_hello(c);
     if (c.handshaking) return handshake(c);
     if (events & EPOLLOUT) {
       if (!flush(c) || !next_request(c)) return;
@@ -703,17 +740,32 @@ TrickleServer::TrickleServer(ServerOptions options) : impl_(new Impl) {
   if (options.tls_port_count > 0) {
     try {
       impl_->tls_ctx = server_context(options.tls);
+      impl_->wrong_name_ctx = wrong_name_context(options.tls);
+      impl_->untrusted_ctx = untrusted_context();
     } catch (...) {
       delete impl_;
       throw;
     }
   }
   const int plain_ports = std::max(options.tls_port_count > 0 ? 0 : 1, options.port_count);
-  for (const auto& addr : options.addresses) {
-    for (int i = 0; i < plain_ports + options.tls_port_count; ++i) {
+  // The TLS faults' listeners: ephemeral ports on the first address, after the others.
+  std::vector<const Fault*> tls_faults;
+  if (options.tls_port_count > 0) {
+    for (const Fault& f : faults()) {
+      if (f.kind == FaultKind::tls) tls_faults.push_back(&f);
+    }
+  }
+  for (std::size_t a = 0; a < options.addresses.size(); ++a) {
+    const std::string& addr = options.addresses[a];
+    const int extra = a == 0 ? static_cast<int>(tls_faults.size()) : 0;
+    for (int i = 0; i < plain_ports + options.tls_port_count + extra; ++i) {
       const bool tls = i >= plain_ports;
+      const Fault* fault =
+          i >= plain_ports + options.tls_port_count
+              ? tls_faults[static_cast<std::size_t>(i - plain_ports - options.tls_port_count)]
+              : nullptr;
       const std::uint16_t port =
-          options.first_port ? static_cast<std::uint16_t>(options.first_port + i) : 0;
+          options.first_port && !fault ? static_cast<std::uint16_t>(options.first_port + i) : 0;
       sockaddr_storage ss{};
       socklen_t len;
       if (addr.find(':') != std::string::npos) {
@@ -748,9 +800,23 @@ TrickleServer::TrickleServer(ServerOptions options) : impl_(new Impl) {
       const std::uint16_t bound =
           ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
                                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-      endpoints_.push_back({addr, bound, tls});
+      endpoints_.push_back({addr, bound, tls, fault ? fault->name : ""});
       impl_->listeners.push_back(fd);
-      impl_->listener_tls.push_back(tls);
+      Impl::Role role;
+      role.tls = tls;
+      role.ctx = tls ? impl_->tls_ctx : nullptr;
+      if (fault) {
+        const std::string name = fault->name;
+        role.stall = name == "tls_stall";
+        role.pre_tls = name == "tls_garbage" ? Conn::PreTls::garbage
+                       : name == "tls_reset" ? Conn::PreTls::reset
+                                             : Conn::PreTls::none;
+        role.ctx = name == "tls_wrong_name"                           ? impl_->wrong_name_ctx
+                   : name == "tls_untrusted"                          ? impl_->untrusted_ctx
+                   : role.pre_tls != Conn::PreTls::none || role.stall ? nullptr
+                                                                      : impl_->tls_ctx;
+      }
+      impl_->roles.push_back(role);
       epoll_event e{};
       e.events = EPOLLIN;
       e.data.fd = fd;
@@ -777,7 +843,7 @@ void TrickleServer::run() {
       if (fd == s.wake_fd) continue;
       const auto listener = std::find(s.listeners.begin(), s.listeners.end(), fd);
       if (listener != s.listeners.end()) {
-        s.accept_all(fd, s.listener_tls[static_cast<std::size_t>(listener - s.listeners.begin())]);
+        s.accept_all(fd, s.roles[static_cast<std::size_t>(listener - s.listeners.begin())]);
         continue;
       }
       s.on_event(fd, events[i].events);

@@ -27,7 +27,9 @@ struct ServerOptions {
   std::uint16_t first_port = 0;                     // 0: one ephemeral port per address
   int port_count = 1;  // ports first_port .. first_port + port_count - 1
   // https:// ports per address, after the plain ones (first_port + port_count ...), with
-  // this key and certificate (make_self_signed() makes a pair).
+  // this key and certificate (make_self_signed() makes a pair). With them, one more
+  // ephemeral port on the first address per TLS fault (faults.h, kind tls), whose endpoint
+  // names the fault.
   int tls_port_count = 0;
   TlsFiles tls;
   int backlog = 4096;
@@ -61,6 +63,7 @@ struct Endpoint {
   std::string address;
   std::uint16_t port;
   bool tls = false;
+  std::string fault;  // a TLS fault's listener: its name (not for ordinary requests)
   std::string url(const std::string& path) const;  // http[s]://address:port/path
 };
 
