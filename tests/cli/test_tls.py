@@ -177,3 +177,28 @@ def test_a_tls_fault_needs_https(tmp_path):
     assert r.returncode == 2
     assert f"{s}:2: key 'fault'" in r.stderr
     assert 'needs scheme = "https"' in r.stderr
+
+
+def test_tls_resumption_off_makes_every_handshake_full(tmp_path):
+    s = scenario(tmp_path, """
+scheme = "https"
+path = "/bytes/10"
+connections = 4
+requests_per_connection = 1
+tls_resumption = false
+warmup_s = 0.1
+duration_s = 0.5
+""")
+    r = run("run", s, "-o", tmp_path / "out.json")
+    assert r.returncode == 0, r.stderr
+    one = results(tmp_path / "out.json")[0]
+    assert one["requests"]["completed"] > 10
+    assert one["counts"]["tls_handshakes"] > 10
+    assert one["counts"]["tls_resumed"] == 0
+
+
+def test_a_scheme_that_is_not_the_targets_is_refused(tmp_path):
+    s = scenario(tmp_path, 'target = "http://127.0.0.1:1/"\nscheme = "https"\n')
+    r = run("run", s)
+    assert r.returncode == 2
+    assert f"{s}:2: key 'scheme'" in r.stderr

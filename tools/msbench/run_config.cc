@@ -71,7 +71,8 @@ const std::vector<ConfigKey>& config_keys() {
          0, 0, nullptr, check_target},
         {"scheme", &C::scheme, R::label, "",
          "builtin: \"https\" serves over TLS (a certificate made for the run, which the clients "
-         "trust and verify) instead of \"http\"; a list sweeps",
+         "trust and verify) instead of \"http\"; a list sweeps. With URL targets it must be "
+         "theirs",
          0, 0, schemes},
         {"ca_file", &C::ca_file, R::label, "",
          "https: a PEM file of CA certificates to verify the server against (\"\": the system's "
@@ -80,6 +81,9 @@ const std::vector<ConfigKey>& config_keys() {
         {"insecure", &C::insecure, R::label, "",
          "https: accept any certificate for any name (self-signed test servers); verification "
          "is on by default"},
+        {"tls_resumption", &C::tls_resumption, R::label, "",
+         "https: a new connection resumes the origin's last TLS session (tickets) instead of a "
+         "full handshake; false: every handshake is full (a list sweeps both)"},
         {"targets", &C::targets, R::label, "",
          "http(s):// URLs the shards and their workers spread over, instead of `target` (worker k "
          "of all uses targets[k % n]): e.g. `msbench serve` on several server hosts"},
@@ -191,9 +195,8 @@ const std::vector<ConfigKey>& config_keys() {
          "runs with the same pair differ only in engine: their ratios are taken pair by pair", 0, 0,
          nullptr, nullptr, false},
     };
-    for (const char* name :
-         {"scheme", "addresses", "ports", "active_fraction", "trickle_interval_ms", "trickle_bytes",
-          "names", "fault", "fault_fraction"}) {
+    for (const char* name : {"addresses", "ports", "active_fraction", "trickle_interval_ms",
+                             "trickle_bytes", "names", "fault", "fault_fraction"}) {
       for (auto& key : k) {
         if (std::string_view(key.name) == name) key.builtin_only = true;
       }

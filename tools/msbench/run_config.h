@@ -66,6 +66,7 @@ struct RunConfig {
   std::uint32_t low_speed_time_ms = 0;
   std::string ca_file;    // https: CA certificates to trust ("": the system's; builtin: its own)
   bool insecure = false;  // https: accept any certificate
+  bool tls_resumption = true;  // https: reconnects resume the origin's last session
   int fd_limit = 0;
   int local_ports = 0;
   std::uint64_t seed = 1;

@@ -516,6 +516,12 @@ void check_run(const RunConfig& c, const Settings& settings, const std::string& 
   if (!conflict.empty()) fail(origin("engine"), conflict);
   if (!c.targets.empty() && c.target != "builtin")
     fail(origin("targets"), "give target or targets, not both");
+  if (!c.builtin() && set("scheme")) {
+    for (const std::string& url : c.targets.empty() ? StringList{c.target} : c.targets) {
+      if (url.rfind(c.scheme + "://", 0) != 0)
+        fail(origin("scheme"), "scheme = \"" + c.scheme + "\" but the target is " + url);
+    }
+  }
   if (const server::Fault* f = server::find_fault(c.fault);
       f && f->kind == server::FaultKind::tls && c.scheme != "https") {
     fail(origin("fault"), "the TLS fault '" + c.fault + "' needs scheme = \"https\"");

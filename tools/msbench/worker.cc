@@ -96,6 +96,7 @@ MultiOptions engine_options(const RunConfig& config, const WorkerPlan& plan,
   opt.dns_max_in_flight = config.dns_max_in_flight;
   opt.tls.ca_file = plan.ca_file.empty() ? config.ca_file : plan.ca_file;
   opt.tls.verify_peer = !config.insecure;
+  opt.tls.session_resumption = config.tls_resumption;
   // Every connection of a load may wait idle between its requests: all of them are kept.
   if (config.is_load()) {
     opt.max_cached_connections =

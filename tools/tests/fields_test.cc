@@ -39,7 +39,7 @@ TEST(Fields, EveryMemberHasARow) {
   EXPECT_EQ(sockindex_fields().size(), 8u);
   EXPECT_EQ(timer_fields().size(), 7u);
   EXPECT_EQ(loop_fields().size(), 5u);
-  EXPECT_EQ(config_keys().size(), 46u);
+  EXPECT_EQ(config_keys().size(), 47u);
   EXPECT_EQ(run_fields().size(), 31u);  // less config, engine, loop, series, per_worker
   EXPECT_EQ(sample_fields().size(), 12u);
 }
