@@ -116,7 +116,17 @@ def compare_wall(baseline, current, alpha=0.01, min_effect=0.10):
 
 
 def _fmt(v):
-    return "–" if v is None else f"{v:.6g}"
+    # Every digit the metric carries: a change in the third decimal of an instruction count is
+    # a regression, and the table must show the two numbers that differ.
+    return "–" if v is None else f"{v:.10g}"
+
+
+def _fmt_change(ch):
+    if ch is None:
+        return "–"
+    percent = ch * 100
+    # A change too small for two decimals is still a change: never print it as +0.00%.
+    return f"{percent:+.2f}%" if ch == 0 or abs(percent) >= 0.005 else f"{percent:+.1e}%"
 
 
 def _table(rows, wall):
@@ -124,8 +134,7 @@ def _table(rows, wall):
     body = []
     for n, b, c, ch, v in rows:
         unit, better = ("ns (median)", "lower") if wall else METRICS.get(n, ("", "lower"))
-        change = "–" if ch is None else f"{ch * 100:+.2f}%"
-        body.append((n, unit or "–", better, _fmt(b), _fmt(c), change, v))
+        body.append((n, unit or "–", better, _fmt(b), _fmt(c), _fmt_change(ch), v))
     return head, body
 
 

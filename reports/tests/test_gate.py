@@ -75,6 +75,16 @@ def test_table_has_units_direction_provenance_and_refresh_hint(tmp_path):
     assert 'failures="1"' in junit.read_text() and "<failure message=\"REGRESSION\">" in junit.read_text()
 
 
+def test_a_regression_too_small_for_two_decimals_shows_both_numbers_and_its_size(tmp_path):
+    # CI once printed "1926.42  1926.42  +0.00%  REGRESSION" for 1926.416 -> 1926.421.
+    base = _counts(tmp_path / "b.json", {"engine.instructions_per_socket_action": 1926.416})
+    cur = _counts(tmp_path / "c.json", {"engine.instructions_per_socket_action": 1926.421})
+    r = _gate("--baseline", base, "--current", cur)
+    assert r.returncode == 1
+    row = next(l for l in r.stdout.splitlines() if l.startswith("engine.instructions_per_socket_action"))
+    assert "1926.416" in row and "1926.421" in row and "+2.6e-04%" in row and "REGRESSION" in row
+
+
 def test_wall_with_too_few_repetitions_is_unusable_input(tmp_path):
     def bench(path, times):
         path.write_text(json.dumps({"context": {}, "benchmarks": [
