@@ -179,9 +179,21 @@ IoResult TlsTransport::recv(Connection& c, int, char* buf, std::size_t len) {
   IoResult out;
   if (SSL_read_ex(c.tls, buf, len, &out.n) == 1) {
     out.more = SSL_has_pending(c.tls) == 1;
+    if (!out.more) release_buffers(c);
     return out;
   }
-  return failed(c, 0, false);
+  out = failed(c, 0, false);
+  if (out.status == IoResult::again) release_buffers(c);
+  return out;
+}
+
+// SSL_MODE_RELEASE_BUFFERS frees the read buffer only when an application record is used
+// up; a post-handshake message (the session tickets every TLS 1.3 server sends after its
+// Finished) runs the handshake state machine, which allocates both 16.7 kB record buffers
+// again and keeps them (massif, 1,000 idle connections: 10.7 MB in 640 such buffers out of
+// 32 MB in all). SSL_free_buffers refuses while a record is partly read or written.
+void TlsTransport::release_buffers(Connection& c) {
+  SSL_free_buffers(c.tls);
 }
 
 // Bytes on an idle TLS connection may be session tickets (reuse it) or a close_notify or

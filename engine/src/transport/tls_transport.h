@@ -58,6 +58,7 @@ class TlsTransport final : public Transport {
 
  private:
   IoResult failed(Connection& c, int ret, bool handshake);
+  void release_buffers(Connection& c);
   static int new_session(ssl_st* ssl, ssl_session_st* session);
   static int bio_write(bio_st* bio, const char* data, int len);
   static int bio_read(bio_st* bio, char* buf, int len);

@@ -200,10 +200,18 @@ class FloorEngine final : public ReferenceEngine {
       return;
     }
     std::size_t n = 0;
-    if (SSL_read_ex(c.ssl, buffer_, sizeof buffer_, &n) == 1) return;
+    // SSL_free_buffers as the engine does (tls_transport.cc): what an idle connection holds
+    // at the least, not the record buffers a session ticket made OpenSSL allocate again.
+    if (SSL_read_ex(c.ssl, buffer_, sizeof buffer_, &n) == 1) {
+      SSL_free_buffers(c.ssl);
+      return;
+    }
     const int e = SSL_get_error(c.ssl, 0);
     ERR_clear_error();
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      SSL_free_buffers(c.ssl);
+      return;
+    }
     finish(fd, c, e == SSL_ERROR_ZERO_RETURN ? Result::ok : Result::recv_error);
   }
 
