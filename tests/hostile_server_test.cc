@@ -36,6 +36,8 @@ const std::map<std::string, Case>& cases() {
        {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this"}, Result::partial_body}},
       {"/nul_bytes", {{"HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"s}, Result::bad_header}},
       {"/empty", {{""}, Result::empty_reply}},
+      // A TLS server where plain HTTP was asked for: its handshake_failure alert.
+      {"/tls_alert", {{"\x15\x03\x01\x00\x02\x02\x28"s}, Result::tls_record_error}},
       {"/reset", {{"", Then::reset}, Result::recv_error}},
       {"/reset_mid_body",
        {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", Then::reset}, Result::recv_error}},

@@ -166,6 +166,14 @@ const std::vector<Vector>& vectors() {
       // --- invalid
       {"empty_reply", "", true, Result::empty_reply, 0, "", false},
       {"garbage_status", "GARBAGE\r\n\r\n", false, Result::bad_status_line, 0, "", false},
+      // A TLS server asked for plain HTTP: its alert (handshake_failure) or its ServerHello,
+      // then a close; or a record that happens to hold a newline byte.
+      {"tls_alert_instead_of_status", "\x15\x03\x01\x00\x02\x02\x28"s, true,
+       Result::tls_record_error, 0, "", false},
+      {"tls_handshake_instead_of_status", "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03"s, true,
+       Result::tls_record_error, 0, "", false},
+      {"tls_record_with_a_newline", "\x16\x03\x03\x00\x0a\x02\x00\x00\x06\x03\x03\n"s, false,
+       Result::tls_record_error, 0, "", false},
       {"http2_status", "HTTP/2 200\r\n\r\n", false, Result::bad_status_line, 0, "", false},
       {"two_digit_status", "HTTP/1.1 20 OK\r\n\r\n", false, Result::bad_status_line, 0, "", false},
       {"status_099", "HTTP/1.1 099 X\r\nContent-Length: 0\r\n\r\n", false, Result::bad_status_line,

@@ -140,6 +140,15 @@ bool Http1Parser::in_body() const {
          state_ == State::chunk_data_end || state_ == State::trailer_line;
 }
 
+namespace {
+// A TLS record (an alert, a ServerHello) where a status line belongs: a TLS server on a port
+// asked for plain HTTP. Content types alert (21) and handshake (22), the records a TLS server
+// sends first; no status line starts with either byte.
+bool is_tls_record_start(char c) {
+  return c == 0x15 || c == 0x16;
+}
+}  // namespace
+
 Http1Parser::Status Http1Parser::fail(Result r) {
   state_ = State::error;
   error_ = r;
@@ -244,6 +253,8 @@ Http1Parser::Status Http1Parser::on_status_line(std::string_view line) {
   // "HTTP/1.x SSS[ reason]"
   if (line.size() < 12 || line.compare(0, 7, "HTTP/1.") != 0 ||
       (line[7] != '0' && line[7] != '1') || line[8] != ' ') {
+    // Told apart only once the line failed, so a good status line pays nothing for it.
+    if (!line.empty() && is_tls_record_start(line[0])) return fail(Result::tls_record_error);
     return fail(Result::bad_status_line);
   }
   for (int i = 9; i < 12; ++i) {
@@ -432,7 +443,10 @@ Http1Parser::Status Http1Parser::eof() {
       state_ = State::done;
       return Status::done;
     case State::status_line:
-      return fail(header_bytes_ == 0 ? Result::empty_reply : Result::partial_headers);
+      if (header_bytes_ == 0) return fail(Result::empty_reply);
+      // An alert holds no newline: it is still the unfinished line when the server closes.
+      if (!line_.empty() && is_tls_record_start(line_[0])) return fail(Result::tls_record_error);
+      return fail(Result::partial_headers);
     case State::header_line:
       return fail(Result::partial_headers);
     default:

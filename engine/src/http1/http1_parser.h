@@ -5,48 +5,57 @@
 // connection costs no buffer. Body bytes are handed on as they arrive, de-chunked. Every way
 // a response can be malformed ends in one precise Result.
 //
+// clang-format off
 // Policies, as RFC 9110/9112 ask of a client (tested shape by shape in
-// engine/tests/http1_parser_test.cc, and end to end in tests/parser_policies_test.cc):
+// engine/tests/http1_parser_test.cc, and end to end in tests/parser_policies_test.cc).
+// Each entry: input -> verdict (why).
 //
-// | input                                         | verdict                                  | why
-// |
-// |-----------------------------------------------|------------------------------------------|-----|
-// | status line HTTP/1.0 or 1.1, any 3 digits     | that status                              | 9112
-// §4 | | status 100-199 (not 101)                      | interim: skipped, the final one follows  |
-// 9110 §15.2 | | status 101                                    | bad_response: we never ask to
-// switch     | 9110 §15.2.2 | | status 600-999                                | final, framed as
-// usual, counted as 5xx   | 9110 §15: invalid codes are processed as 5xx (curl and llhttp report
-// them) | | status 000-099                                | bad_status_line | no class at all, and
-// status 0 means "none" in a Done: kept strict | | other versions, 2 or 4 digits, junk after it  |
-// bad_status_line                          | 9112 §4 | | NUL or CR in the status line |
-// bad_status_line                          | 9110 §5.5 | | empty lines after a 1xx, before the next
-// one  | skipped                                  | an empty line cannot start a status line: no
-// ambiguity (llhttp does too) | | obs-fold (SP/HTAB-led line inside a header)   | unfolded into the
-// field, with SP         | 9112 §5.2: a user agent MUST replace obs-fold with SP (curl does) | |
-// SP/HTAB-led line right after the status line  | bad_header                               | 9112
-// §2.2: reject or ignore; we reject | | NUL or bare CR in a field line                | bad_header
-// | 9110 §5.5: reject or replace; we reject | | other CTLs (0x01-0x1f but HTAB, 0x7f) in a    |
-// kept in fields we do not interpret; make | 9110 §5.5 allows retaining them; a framing value with
-// one is simply invalid | |   field value                                 |
-// Content-Length/Transfer-Encoding invalid |  | | name not a token, space before the colon      |
-// bad_header                               | 9112 §5.1: MUST reject | | Content-Length: digits
-// (leading zeros fine),  | that length; a value past 2^64-1,        | 9110 §8.6, 9112 §6.3 (5) | |
-// or a list of equal values                   |   unequal values or other bytes: bad_content_length
-// |  | | Transfer-Encoding: exactly "chunked"          | chunked (overrides Content-Length, and   |
-// 9112 §6.1, §6.3 (3) | |   (with a Content-Length too)                 |   the connection is not
-// reused)          |  | | any other transfer coding ("gzip", "chunked,  | unsupported_coding at
-// once, connection   | we send no TE, so only chunked may be used (9112 §7.4); the bytes could not
-// be decoded | |   gzip", "chunked, chunked", "identity")      |   closed (curl: "unrecognized
-// transfer encoding") |  | | Transfer-Encoding in an HTTP/1.0 response     | decoded, connection
-// closed after it      | 9112 §6.1: framing faulty, close after | | chunk size: hex, any leading
-// zeros            | that size if it fits 64 bits, else bad_chunk | 9112 §7.1 | | chunk extensions
-// ;name[=token|"quoted"]       | ignored; malformed (unbalanced quote,    | 9112 §7.1.1 | | |   bad
-// name) bad_chunk                    |  | | trailer fields                                | read
-// and ignored; a line without a colon | 9112 §7.1.2 | | |   or with NUL bad_chunk |  | | bare LF
-// line ends                             | accepted                                 | 9112 §2.2
-// allows it (curl does) | | a 204 or 304, or any response to HEAD         | no body, whatever the
-// headers say        | 9110 §6.4.1 | | no length, no chunked                         | body until
-// close; connection not reused  | 9112 §6.3 (8) |
+// Status line
+// - HTTP/1.0 or 1.1, any 3 digits -> that status (9112 §4)
+// - 100-199 but 101 -> interim: skipped, the final one follows (9110 §15.2)
+// - 101 -> bad_response: we never ask to switch (9110 §15.2.2)
+// - 600-999 -> final, framed as usual, counted as 5xx (9110 §15: invalid codes are processed
+//   as 5xx; curl and llhttp report them)
+// - 000-099 -> bad_status_line (no class at all, and 0 means "none" in a Done: kept strict)
+// - other versions, 2 or 4 digits, junk after it -> bad_status_line (9112 §4)
+// - NUL or CR in it -> bad_status_line (9110 §5.5)
+// - a TLS record (alert 0x15, handshake 0x16) where it starts -> tls_record_error (a TLS
+//   server on a port asked for plain HTTP; no status line starts with those bytes)
+// - empty lines after a 1xx, before the next one -> skipped (an empty line cannot start a
+//   status line: no ambiguity; llhttp does too)
+//
+// Fields
+// - obs-fold (SP/HTAB-led line inside a header) -> unfolded into the field with SP (9112 §5.2:
+//   a user agent MUST replace obs-fold with SP; curl does)
+// - SP/HTAB-led line right after the status line -> bad_header (9112 §2.2: reject or ignore;
+//   we reject)
+// - NUL or bare CR in a field line -> bad_header (9110 §5.5: reject or replace; we reject)
+// - other CTLs (0x01-0x1f but HTAB, 0x7f) in a field value -> kept in fields we do not
+//   interpret; make Content-Length/Transfer-Encoding invalid (9110 §5.5 allows retaining
+//   them; a framing value with one is simply invalid)
+// - name not a token, space before the colon -> bad_header (9112 §5.1: MUST reject)
+//
+// Framing
+// - Content-Length: digits (leading zeros fine), or a list of equal values -> that length; a
+//   value past 2^64-1, unequal values or other bytes: bad_content_length (9110 §8.6,
+//   9112 §6.3 (5))
+// - Transfer-Encoding: exactly "chunked", with a Content-Length too -> chunked (overrides
+//   Content-Length, and the connection is not reused) (9112 §6.1, §6.3 (3))
+// - any other transfer coding ("gzip", "chunked, gzip", "chunked, chunked", "identity") ->
+//   unsupported_coding at once, connection closed; curl: "unrecognized transfer encoding"
+//   (we send no TE, so only chunked may be used, 9112 §7.4; the bytes could not be decoded)
+// - Transfer-Encoding in an HTTP/1.0 response -> decoded, connection closed after it
+//   (9112 §6.1: framing faulty, close after)
+// - chunk size: hex, any leading zeros -> that size if it fits 64 bits, else bad_chunk
+//   (9112 §7.1)
+// - chunk extensions ;name[=token|"quoted"] -> ignored; malformed (unbalanced quote, bad
+//   name): bad_chunk (9112 §7.1.1)
+// - trailer fields -> read and ignored; a line without a colon or with NUL: bad_chunk
+//   (9112 §7.1.2)
+// - bare LF line ends -> accepted (9112 §2.2 allows it; curl does)
+// - a 204 or 304, or any response to HEAD -> no body, whatever the headers say (9110 §6.4.1)
+// - no length, no chunked -> body until close; connection not reused (9112 §6.3 (8))
+// clang-format on
 #pragma once
 
 #include <cstddef>
