@@ -146,6 +146,62 @@ TEST_P(RequestLoops, AFailureEndsTheLoopWithItsCodeAfterTheGoodResponses) {
   EXPECT_EQ(responses_.size(), 2u);
 }
 
+// end_loop, the graceful drain: what was sent is answered, nothing new goes out, and a loop
+// that has not made its first request yet makes it, so that its Done says how it went.
+TEST_P(RequestLoops, EndingALoopLetsWhatWasSentBeAnswered) {
+  test::LoopDriver d(options(), GetParam());
+  TransferSpec spec;
+  spec.url = srv_.endpoints()[0].url("/delay/100/5");
+  spec.requests = 0;
+  const AddResult added = d.multi().add(spec);
+  ASSERT_TRUE(added);
+  for (int i = 0; i < 100 && srv_.stats().requests == 0; ++i) d.backend().run_once(10);
+  ASSERT_EQ(srv_.stats().requests, 1u);
+  EXPECT_TRUE(d.multi().end_loop(added.id));
+  ASSERT_TRUE(d.run(std::chrono::seconds(10)));
+  ASSERT_EQ(d.done.size(), 1u);
+  EXPECT_EQ(d.done[0].result, Result::ok);
+  EXPECT_EQ(d.done[0].responses, 1u);
+  EXPECT_EQ(srv_.stats().requests, 1u);
+}
+
+TEST_P(RequestLoops, EndingALoopBetweenRequestsEndsItOkAtOnce) {
+  test::LoopDriver d(options(), GetParam());
+  TransferSpec spec;
+  spec.url = srv_.endpoints()[0].url("/bytes/2");
+  spec.requests = 0;
+  spec.think_time_ms = 60000;
+  const AddResult added = d.multi().add(spec);
+  ASSERT_TRUE(added);
+  for (int i = 0; i < 100 && responses_.empty(); ++i) d.backend().run_once(10);
+  ASSERT_EQ(responses_.size(), 1u);
+  EXPECT_TRUE(d.multi().end_loop(added.id));
+  ASSERT_TRUE(d.run(std::chrono::seconds(1)));
+  ASSERT_EQ(d.done.size(), 1u);
+  EXPECT_EQ(d.done[0].result, Result::ok);
+  EXPECT_EQ(d.done[0].responses, 1u);
+}
+
+TEST_P(RequestLoops, EndingALoopBeforeItsFirstResponseReportsHowThatRequestWent) {
+  // The connection never completes: ending the loop must not turn that into an ok (a
+  // drained run whose every request failed would have reported success).
+  test::BlackholeListener hole;
+  test::LoopDriver d(options(), GetParam());
+  TransferSpec spec;
+  spec.url = hole.url();
+  spec.requests = 0;
+  spec.connect_timeout_ms = 300;
+  const AddResult added = d.multi().add(spec);
+  ASSERT_TRUE(added);
+  for (int i = 0; i < 3; ++i) d.backend().run_once(10);
+  ASSERT_EQ(d.multi().running(), 1);
+  EXPECT_TRUE(d.multi().end_loop(added.id));
+  ASSERT_TRUE(d.run(std::chrono::seconds(10)));
+  ASSERT_EQ(d.done.size(), 1u);
+  EXPECT_EQ(d.done[0].result, Result::timed_out) << result_name(d.done[0].result);
+  EXPECT_EQ(d.done[0].responses, 0u);
+}
+
 // Wakeup coalescing (the closed model's) changes when the loop sleeps, never what happens:
 // every loop still completes every request, and one that stands idle still wakes.
 TEST_P(RequestLoops, CoalescedWakeupsLoseNothing) {

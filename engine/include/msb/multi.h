@@ -97,8 +97,9 @@ class Multi {
   // Abandons a running transfer without a Done. False if the id is not running.
   bool remove(TransferId id);
   // Ends a request loop gracefully: no new request goes out, and the Done (ok) follows the
-  // responses to what was already sent (at once if nothing was). A single request just goes
-  // on. False if the id is not running.
+  // responses to what was already sent (at once if nothing was). A loop still opening the
+  // connection for its first request makes that one request, so its Done says how it went.
+  // A single request just goes on. False if the id is not running.
   bool end_loop(TransferId id);
 
   // Acts on socket `fd` (or the timers, with kSocketTimeout); returns transfers running.

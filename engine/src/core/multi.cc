@@ -237,7 +237,13 @@ bool Multi::Impl::end_loop(TransferId id) {
   detail::RequestPlan& p = *t->plan;
   const bool in_flight =
       t->state == State::receiving || (t->state == State::sending && t->request_sent > 0);
-  if (in_flight) {
+  // A loop still opening the connection for its first request has had no outcome yet: it
+  // makes that request, so it ends with what really happens (a refused certificate, say)
+  // instead of an ok that nothing earned.
+  const bool first_opening =
+      t->answered == 0 && (t->state == State::resolving || t->state == State::connecting ||
+                           t->state == State::handshaking || t->state == State::sending);
+  if (in_flight || first_opening) {
     p.requests = t->answered + p.batch;  // the batch's responses, then the end
     return true;
   }
