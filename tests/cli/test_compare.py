@@ -54,6 +54,25 @@ def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
                m["socket_action_us"]["socket"]["p50_us"] / f["socket_action_us"]["socket"]["p50_us"]) < 1e-6
 
 
+def test_a_scheme_sweep_compares_each_scheme_on_its_own(tmp_path):
+    # HTTP and HTTPS runs of one size are different points: their medians must not mix.
+    r = run("run", ROOT / "scenarios" / "tls-idle-10k.toml", "--out", tmp_path / "s.json",
+            "--set", "connections=100", "--set", 'scheme=["http", "https"]',
+            "--set", 'engine=["msbench", "floor"]', "--set", "warmup_s=0.2", "--set", "duration_s=0.5")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout[r.stdout.index("engines compared pair by pair"):].splitlines()
+    rows = [line.split() for line in table[2:] if line.strip()]
+    assert [(row[1], row[2]) for row in rows[:4]] == [
+        ("epoll/http", "msbench"), ("epoll/http", "floor"), ("epoll/https", "msbench"), ("epoll/https", "floor")]
+    doc = json.loads((tmp_path / "s.json").read_text())
+    by_scheme = {}
+    for one in doc["runs"]:
+        by_scheme.setdefault(one["config"]["scheme"], []).append(one)
+    # Each row is its own run's figure (one repetition): the https row shows the https run.
+    https_msbench = next(x for x in by_scheme["https"] if x["config"]["engine"] == "msbench")
+    assert float(rows[2][3]) == pytest.approx(https_msbench["socket_action_us"]["socket"]["p50_us"], abs=0.006)
+
+
 def test_every_engine_reports_a_refused_connection_as_couldnt_connect(tmp_path):
     # The worker holds a port bound but not listening: connects to it are refused.
     s = tmp_path / "refused.toml"

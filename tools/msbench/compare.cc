@@ -70,23 +70,29 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
   struct Point {
     int connections = 0;
     std::string backend;
+    std::string scheme;
     std::map<std::string, std::vector<const RunResult*>> by_engine;
   };
   std::map<std::string, Point> points;
   std::vector<std::string> order;
   for (const RunResult& r : runs) {
-    // Each libcurl build swept is a point of its own, with its own msbench and floor runs.
-    const std::string key =
-        fmt::format("{}/{}/{}/{}/{}/{}", r.config.connections, r.config.backend, r.config.sockindex,
-                    r.config.timers, r.config.active_fraction, r.config.libcurl);
+    // Each libcurl build swept is a point of its own, with its own msbench and floor runs;
+    // so is each scheme (HTTPS costs differ from plain HTTP's several times over).
+    const std::string key = fmt::format(
+        "{}/{}/{}/{}/{}/{}/{}", r.config.connections, r.config.backend, r.config.sockindex,
+        r.config.timers, r.config.active_fraction, r.config.libcurl, r.config.scheme);
     if (!points.count(key)) order.push_back(key);
     Point& p = points[key];
     p.connections = r.config.connections;
     p.backend = r.config.backend;
+    p.scheme = r.config.scheme;
     p.by_engine[r.config.engine].push_back(&r);
   }
   const bool builds_swept = std::any_of(
       runs.begin(), runs.end(), [](const RunResult& r) { return !r.config.libcurl.empty(); });
+  // The scheme beside the backend ("epoll/https") once any run is not plain HTTP.
+  const bool tls_seen = std::any_of(runs.begin(), runs.end(),
+                                    [](const RunResult& r) { return r.config.scheme != "http"; });
   bool header = false;
   for (const auto& key : order) {
     const Point& p = points[key];
@@ -94,9 +100,9 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
     const auto curl = p.by_engine.find("libcurl");
     if (!header) {
       fmt::print(out, "\nengines compared pair by pair (median over repetitions)\n");
-      fmt::print(out, "{:>8} {:<8} {:<8} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "conns",
-                 "backend", "engine", "p50 us", "p99 us", "cpu/ev us", "B/conn", "p50/floor",
-                 "p99/floor", "p50/curl");
+      fmt::print(out, "{:>8} {:<11} {:<8} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "conns",
+                 tls_seen ? "backend/sch" : "backend", "engine", "p50 us", "p99 us", "cpu/ev us",
+                 "B/conn", "p50/floor", "p99/floor", "p50/curl");
       header = true;
     }
     if (builds_swept && curl != p.by_engine.end())
@@ -121,9 +127,10 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
       auto cell = [](const std::vector<double>& v) {
         return v.empty() ? std::string("-") : fmt::format("{:.2f}", median(v));
       };
-      fmt::print(out, "{:>8} {:<8} {:<8} {:>8.2f} {:>8.2f} {:>10.2f} {:>9.0f} {:>9} {:>9} {:>9}\n",
-                 p.connections, p.backend, engine, median(p50), median(p99), median(cpu),
-                 median(rss), cell(p50_floor), cell(p99_floor), cell(p50_curl));
+      fmt::print(out, "{:>8} {:<11} {:<8} {:>8.2f} {:>8.2f} {:>10.2f} {:>9.0f} {:>9} {:>9} {:>9}\n",
+                 p.connections, tls_seen ? p.backend + "/" + p.scheme : p.backend, engine,
+                 median(p50), median(p99), median(cpu), median(rss), cell(p50_floor),
+                 cell(p99_floor), cell(p50_curl));
     }
   }
 }
