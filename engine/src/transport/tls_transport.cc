@@ -54,10 +54,6 @@ bool record_layer_reason(int reason) {
   }
 }
 
-Connection* connection_of(BIO* bio) {
-  return static_cast<Connection*>(BIO_get_data(bio));
-}
-
 long bio_ctrl(BIO*, int cmd, long, void*) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered: writes go straight out
 }
@@ -81,6 +77,12 @@ TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
   BIO_meth_set_read(bio_method_, &TlsTransport::bio_read);
   BIO_meth_set_ctrl(bio_method_, &bio_ctrl);
   BIO_meth_set_create(bio_method_, &bio_create);
+  bio_ = BIO_new(bio_method_);
+  if (!bio_) {
+    error_ = "cannot set up TLS: out of memory";
+    return;
+  }
+  BIO_set_data(bio_, this);
 
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -111,19 +113,18 @@ TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
 TlsTransport::~TlsTransport() {
   for (auto& [origin, session] : sessions_) SSL_SESSION_free(session);
   SSL_CTX_free(ctx_);
+  BIO_free(bio_);
   BIO_meth_free(bio_method_);
 }
 
 bool TlsTransport::attach(Connection& c, const Url& url) {
   SSL* ssl = SSL_new(ctx_);
-  BIO* bio = ssl ? BIO_new(bio_method_) : nullptr;
-  if (!bio) {
+  if (!ssl || BIO_up_ref(bio_) != 1) {
     SSL_free(ssl);
     ERR_clear_error();
     return false;
   }
-  BIO_set_data(bio, &c);
-  SSL_set_bio(ssl, bio, bio);
+  SSL_set_bio(ssl, bio_, bio_);  // takes the one reference just added
   SSL_set_app_data(ssl, &c);
   SSL_set_connect_state(ssl);
   in6_addr any;
@@ -160,9 +161,14 @@ bool TlsTransport::attach(Connection& c, const Url& url) {
   return true;
 }
 
+SSL* TlsTransport::enter(Connection& c) {
+  current_ = &c;
+  return c.tls;
+}
+
 IoResult TlsTransport::start(Connection& c) {
   last_errno_ = 0;
-  const int ret = SSL_do_handshake(c.tls);
+  const int ret = SSL_do_handshake(enter(c));
   if (ret == 1) return {};
   return failed(c, ret, true);
 }
@@ -170,14 +176,14 @@ IoResult TlsTransport::start(Connection& c) {
 IoResult TlsTransport::send(Connection& c, int, const char* data, std::size_t len) {
   last_errno_ = 0;
   IoResult out;
-  if (SSL_write_ex(c.tls, data, len, &out.n) == 1) return out;
+  if (SSL_write_ex(enter(c), data, len, &out.n) == 1) return out;
   return failed(c, 0, false);
 }
 
 IoResult TlsTransport::recv(Connection& c, int, char* buf, std::size_t len) {
   last_errno_ = 0;
   IoResult out;
-  if (SSL_read_ex(c.tls, buf, len, &out.n) == 1) {
+  if (SSL_read_ex(enter(c), buf, len, &out.n) == 1) {
     out.more = SSL_has_pending(c.tls) == 1;
     if (!out.more) release_buffers(c);
     return out;
@@ -205,7 +211,7 @@ bool TlsTransport::reusable(Connection& c) {
   if (r.rc == 0) return false;
   last_errno_ = 0;
   std::size_t n = 0;
-  if (SSL_read_ex(c.tls, &probe, 1, &n) == 1) return false;  // data nobody asked for
+  if (SSL_read_ex(enter(c), &probe, 1, &n) == 1) return false;  // data nobody asked for
   const int e = SSL_get_error(c.tls, 0);
   ERR_clear_error();
   if (e == SSL_ERROR_WANT_READ) return true;
@@ -216,9 +222,9 @@ bool TlsTransport::reusable(Connection& c) {
 void TlsTransport::close(Connection& c) {
   if (c.tls) {
     // close_notify, once: the peer's is not waited for (RFC 8446 6.1 allows that).
-    if (!c.tls_broken && SSL_is_init_finished(c.tls)) SSL_shutdown(c.tls);
+    if (!c.tls_broken && SSL_is_init_finished(c.tls)) SSL_shutdown(enter(c));
     ERR_clear_error();
-    SSL_free(c.tls);  // and its BIO
+    SSL_free(c.tls);  // and its reference to the shared BIO
     c.tls = nullptr;
   }
   sys_.close(c.fd);
@@ -303,8 +309,8 @@ int TlsTransport::new_session(SSL* ssl, SSL_SESSION* session) {
 }
 
 int TlsTransport::bio_write(BIO* bio, const char* data, int len) {
-  Connection* c = connection_of(bio);
-  auto* self = static_cast<TlsTransport*>(c->transport);
+  auto* self = static_cast<TlsTransport*>(BIO_get_data(bio));
+  Connection* c = self->current_;
   BIO_clear_retry_flags(bio);
   for (;;) {
     const SysResult r = self->sys_.send(c->fd, data, static_cast<std::size_t>(len), MSG_NOSIGNAL);
@@ -320,8 +326,8 @@ int TlsTransport::bio_write(BIO* bio, const char* data, int len) {
 }
 
 int TlsTransport::bio_read(BIO* bio, char* buf, int len) {
-  Connection* c = connection_of(bio);
-  auto* self = static_cast<TlsTransport*>(c->transport);
+  auto* self = static_cast<TlsTransport*>(BIO_get_data(bio));
+  Connection* c = self->current_;
   BIO_clear_retry_flags(bio);
   for (;;) {
     const SysResult r = self->sys_.recv(c->fd, buf, static_cast<std::size_t>(len), 0);
