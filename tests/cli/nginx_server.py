@@ -55,7 +55,7 @@ pid {root}/nginx.pid;
 events {{ worker_connections 16384; }}
 http {{
   log_format msb '{LOG_FORMAT}';
-  log_format tls '$ssl_session_reused|$ssl_protocol';
+  log_format tls '$ssl_session_reused|$ssl_protocol|$ssl_cipher';
   access_log {self.log} msb;
   client_body_temp_path {root}/body;
   proxy_temp_path {root}/proxy;
@@ -90,6 +90,13 @@ http {{
 
     def tls_lines(self):
         """Per request: (session reused "r" or ".", protocol)."""
+        return [fields[:2] for fields in self._tls_fields()]
+
+    def tls_ciphers(self):
+        """Per request: the cipher (suite) nginx negotiated."""
+        return [fields[2] for fields in self._tls_fields()]
+
+    def _tls_fields(self):
         if not self.tls_log.exists():
             return []
         return [tuple(line.split("|")) for line in self.tls_log.read_text().splitlines() if line]

@@ -85,8 +85,17 @@ TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
   BIO_set_data(bio_, this);
 
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  if (SSL_CTX_set_ciphersuites(ctx_, options_.tls13_ciphersuites.c_str()) != 1) {
+    error_ = "cannot use the TLS 1.3 ciphersuites '" + options_.tls13_ciphersuites + "'";
+    ERR_clear_error();
+  }
   SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // One recv for whatever has arrived instead of two per record (header, then body): a
+  // resumed handshake read 12.3 times per connection, h2load 13.1. What OpenSSL holds
+  // unprocessed is what SSL_has_pending() reports, so recv() says `more` and it is read
+  // without waiting for a poll that would never come.
+  SSL_CTX_set_read_ahead(ctx_, 1);
   static const unsigned char kAlpn[] = "\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx_, kAlpn, sizeof kAlpn - 1);
   SSL_CTX_set_verify(ctx_, options_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
@@ -206,9 +215,12 @@ void TlsTransport::release_buffers(Connection& c) {
 // alert (do not): let OpenSSL read them.
 bool TlsTransport::reusable(Connection& c) {
   char probe;
-  const SysResult r = sys_.recv(c.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (r.failed()) return r.err == EAGAIN || r.err == EWOULDBLOCK;
-  if (r.rc == 0) return false;
+  // Read ahead, the bytes may already be inside OpenSSL rather than in the socket.
+  if (SSL_has_pending(c.tls) != 1) {
+    const SysResult r = sys_.recv(c.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r.failed()) return r.err == EAGAIN || r.err == EWOULDBLOCK;
+    if (r.rc == 0) return false;
+  }
   last_errno_ = 0;
   std::size_t n = 0;
   if (SSL_read_ex(enter(c), &probe, 1, &n) == 1) return false;  // data nobody asked for

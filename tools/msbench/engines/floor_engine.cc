@@ -163,6 +163,7 @@ class FloorEngine final : public ReferenceEngine {
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (!ctx_) throw std::runtime_error("floor engine: cannot set up TLS");
     SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_ciphersuites(ctx_, tls_.tls13_ciphersuites.c_str());
     SSL_CTX_set_verify(ctx_, tls_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
     const bool loaded = tls_.ca_file.empty() && tls_.ca_path.empty()

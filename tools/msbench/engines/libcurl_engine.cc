@@ -135,6 +135,7 @@ class LibcurlEngine final : public ReferenceEngine {
     api_.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, tls_.verify_peer ? 1L : 0L);
     api_.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, tls_.verify_peer ? 2L : 0L);
     api_.easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, tls_.session_resumption ? 1L : 0L);
+    api_.easy_setopt(easy, CURLOPT_TLS13_CIPHERS, tls_.tls13_ciphersuites.c_str());
     if (!dns_server_.empty() &&
         api_.easy_setopt(easy, CURLOPT_DNS_SERVERS, dns_server_.c_str()) != CURLE_OK) {
       api_.easy_cleanup(easy);
