@@ -4,6 +4,7 @@
 // thread; the built-in server runs on its own thread and is not counted.
 #include <openssl/crypto.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -23,19 +24,21 @@ constexpr std::size_t kRecordBufferSize = 16 * 1024;
 
 thread_local bool counted_thread = false;
 std::mutex big_mutex;
-std::unordered_set<void*>* big = nullptr;  // live record-size allocations of counted threads
+// Live record-size allocations of counted threads, by address.
+std::unordered_set<std::uintptr_t>* big = nullptr;
 std::size_t big_peak = 0;
 
-void forget(void* p) {
-  if (!p) return;
+// Whether p was counted.
+bool forget(std::uintptr_t p) {
+  if (!p) return false;
   std::lock_guard lock(big_mutex);
-  if (big) big->erase(p);
+  return big && big->erase(p) > 0;
 }
 
 void remember(void* p, std::size_t n) {
   if (!p || !counted_thread || n < kRecordBufferSize) return;
   std::lock_guard lock(big_mutex);
-  big->insert(p);
+  big->insert(reinterpret_cast<std::uintptr_t>(p));
   big_peak = std::max(big_peak, big->size());
 }
 
@@ -46,18 +49,18 @@ void* counting_malloc(std::size_t n, const char*, int) {
 }
 
 void* counting_realloc(void* old, std::size_t n, const char*, int) {
-  forget(old);
+  const bool was_big = forget(reinterpret_cast<std::uintptr_t>(old));
   void* p = std::realloc(old, n);
-  if (!p && old && n) {  // the old block stays, as it was
-    remember(old, n);
-    return p;
+  if (!p && n && was_big) {  // failed: the old block stays, as it was
+    std::lock_guard lock(big_mutex);
+    big->insert(reinterpret_cast<std::uintptr_t>(old));
   }
   remember(p, n);
   return p;
 }
 
 void counting_free(void* p, const char*, int) {
-  forget(p);
+  forget(reinterpret_cast<std::uintptr_t>(p));
   std::free(p);
 }
 
@@ -148,7 +151,7 @@ TEST_F(TlsMemory, IdleConnectionsKeepNoRecordBuffer) {
 }  // namespace msb
 
 int main(int argc, char** argv) {
-  big = new std::unordered_set<void*>;
+  big = new std::unordered_set<std::uintptr_t>;
   // Before anything calls OpenSSL: it refuses new functions once it has allocated.
   if (!CRYPTO_set_mem_functions(counting_malloc, counting_realloc, counting_free)) {
     std::fprintf(stderr, "tls_memory_test: OpenSSL allocated before main\n");

@@ -212,7 +212,8 @@ def handshakes(args, tmp):
                 ratios[f"{name}/h2load"] = {
                     metric: [m[metric] / h[metric] for m, h in zip(runs[name], runs["h2load"])]
                     for metric in ("handshakes_per_s", "handshakes_per_cpu_s")}
-            results["sizes"][str(n)] = {"runs": runs, "ratios": ratios}
+            # A copy: `runs` is emptied for the next size.
+            results["sizes"][str(n)] = {"runs": {k: list(v) for k, v in runs.items()}, "ratios": ratios}
     finally:
         nginx.terminate()
         nginx.wait()
