@@ -7,8 +7,10 @@
 //  - End of stream counts as `ok` (no framing is checked); a refused or failed connect is
 //    couldnt_connect, a failed send send_error, any other recv error recv_error.
 //  - https:// (the TLS floor): the handshake (with the same CA and verification as msbench),
-//    one SSL_write of the request, then one SSL_read per readiness event; a failed handshake
-//    is tls_handshake_failed. No session is resumed: the floor's handshakes are all full.
+//    one SSL_write of the request, then one SSL_read per readiness event (records read
+//    ahead, as the engine reads them: one recv for what has arrived; more reads only while
+//    OpenSSL holds some already, which no poll would announce); a failed handshake is
+//    tls_handshake_failed. No session is resumed: the floor's handshakes are all full.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -163,6 +165,7 @@ class FloorEngine final : public ReferenceEngine {
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (!ctx_) throw std::runtime_error("floor engine: cannot set up TLS");
     SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_read_ahead(ctx_, 1);
     SSL_CTX_set_ciphersuites(ctx_, tls_.tls13_ciphersuites.c_str());
     SSL_CTX_set_verify(ctx_, tls_.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
@@ -203,7 +206,10 @@ class FloorEngine final : public ReferenceEngine {
     std::size_t n = 0;
     // SSL_free_buffers as the engine does (tls_transport.cc): what an idle connection holds
     // at the least, not the record buffers a session ticket made OpenSSL allocate again.
-    if (SSL_read_ex(c.ssl, buffer_, sizeof buffer_, &n) == 1) {
+    bool read = SSL_read_ex(c.ssl, buffer_, sizeof buffer_, &n) == 1;
+    while (read && SSL_has_pending(c.ssl) == 1)
+      read = SSL_read_ex(c.ssl, buffer_, sizeof buffer_, &n) == 1;
+    if (read) {
       SSL_free_buffers(c.ssl);
       return;
     }
