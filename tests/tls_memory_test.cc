@@ -6,14 +6,13 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <unordered_set>
 
 #include <gtest/gtest.h>
 
+#include "cert_dir.h"
 #include "drivers.h"
-#include "tls_certificate.h"
 #include "trickle_server.h"
 
 namespace {
@@ -74,17 +73,6 @@ std::size_t live_big() {
 namespace msb {
 namespace {
 
-struct CertDir {
-  CertDir() {
-    char tmpl[] = "/tmp/msb-tls-mem-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    files = server::make_self_signed(dir);
-  }
-  ~CertDir() { std::filesystem::remove_all(dir); }
-  std::string dir;
-  server::TlsFiles files;
-};
-
 class TlsMemory : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -108,7 +96,7 @@ class TlsMemory : public ::testing::Test {
   }
   const server::Endpoint& https() const { return srv_->endpoints()[1]; }
 
-  CertDir certs_;
+  test::CertDir certs_;
   std::unique_ptr<server::TrickleServer> srv_;
 };
 

@@ -7,28 +7,16 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "cert_dir.h"
 #include "drivers.h"
 #include "trickle_server.h"
 
 namespace msb {
 namespace {
-
-// A fresh directory with the test's key and certificate, removed afterwards.
-struct CertDir {
-  CertDir() {
-    char tmpl[] = "/tmp/msb-tls-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    files = server::make_self_signed(dir);
-  }
-  ~CertDir() { std::filesystem::remove_all(dir); }
-  std::string dir;
-  server::TlsFiles files;
-};
 
 server::ServerOptions https_options(const server::TlsFiles& files,
                                     std::vector<std::string> addresses = {"127.0.0.1"}) {
@@ -82,7 +70,7 @@ class Tls : public ::testing::TestWithParam<std::string> {
     return driver.done.empty() ? Done{} : driver.done.back();
   }
 
-  CertDir certs_;
+  test::CertDir certs_;
   server::TrickleServer srv_{https_options(certs_.files)};
 };
 
