@@ -3,6 +3,7 @@
 // before or during the handshake.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "cert_dir.h"
 #include "drivers.h"
+#include "server_process.h"
 #include "trickle_server.h"
 
 namespace msb {
@@ -256,6 +258,56 @@ TEST_P(Tls, ABadCaFileIsRefusedAtAdd) {
   EXPECT_NE(r.detail.find("/nonexistent/ca.pem"), std::string::npos) << r.detail;
   // Plain transfers are not affected.
   EXPECT_EQ(fetch(driver, srv_.endpoints()[0].url("/bytes/1")).result, Result::ok);
+}
+
+// A ClientHello as OpenSSL's client writes it, taken from a memory BIO.
+std::string client_hello() {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, in, out);
+  SSL_set_connect_state(ssl);
+  SSL_do_handshake(ssl);  // wants the ServerHello; the ClientHello is in `out`
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(out, &data);
+  std::string hello(data, static_cast<std::size_t>(n));
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return hello;
+}
+
+// Clients that send their ClientHello and close at once (what a client does when its own
+// handshake fails, e.g. out of memory): the server's ServerHello draws a reset, and the
+// alert it sends on the EOF after that raised SIGPIPE, which ended the server (OpenSSL's
+// socket BIO writes with write(), not send(MSG_NOSIGNAL)).
+TEST(TlsServer, ClientsClosingMidHandshakeDoNotStopIt) {
+  test::CertDir certs;
+  server::ServerProcess srv(https_options(certs.files));
+  const server::Endpoint& https = srv.endpoints()[1];
+  const std::string hello = client_hello();
+  ASSERT_GT(hello.size(), 100u);
+  for (int i = 0; i < 20; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(https.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(hello.size()));
+    ::close(fd);
+  }
+  MultiOptions o;
+  o.tls.ca_file = certs.files.cert_file;
+  test::LoopDriver driver(o, "epoll");
+  TransferSpec s;
+  s.url = https.url("/bytes/10");
+  s.total_timeout_ms = 5000;
+  ASSERT_TRUE(driver.multi().add(s));
+  ASSERT_TRUE(driver.run(std::chrono::seconds(10)));
+  ASSERT_EQ(driver.done.size(), 1u);
+  EXPECT_EQ(driver.done[0].result, Result::ok) << result_name(driver.done[0].result);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Tls, ::testing::ValuesIn(test::all_backends()),

@@ -6,6 +6,8 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -830,7 +832,40 @@ TrickleServer::~TrickleServer() {
   delete impl_;
 }
 
+namespace {
+
+// OpenSSL's socket BIO writes with write(), not send(MSG_NOSIGNAL): a write to a connection
+// the client has closed raises SIGPIPE, which ends a process by default (a client that gave
+// up mid-handshake took the server down so: the alert answering its EOF went to a reset
+// socket). Blocked on the serving thread while it serves, so such a write fails with EPIPE;
+// a library leaves the process's disposition alone, and takes the pending signal back
+// before the thread's mask is restored.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlocked() {
+    if (sigismember(&old_, SIGPIPE) == 1) return;  // blocked before: left as it was
+    const timespec now{};
+    while (sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+};
+
+}  // namespace
+
 void TrickleServer::run() {
+  const SigpipeBlocked no_sigpipe;
   Impl& s = *impl_;
   huge_headers_reply();  // built before any client waits on it
   pattern();
