@@ -151,7 +151,11 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
   }
   if (parsed.url.tls && !tls_) {
     auto tls = std::make_unique<detail::TlsTransport>(sys_, opt_.tls);
-    if (!tls->error().empty()) return refuse(tls->error());
+    if (!tls->error().empty()) {
+      refuse(tls->error());
+      out.error = tls->error_code();
+      return out;
+    }
     tls_ = std::move(tls);
   }
   const bool plain = (spec.method == "GET" || spec.method == "HEAD") && !spec.body &&

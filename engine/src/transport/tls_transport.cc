@@ -54,6 +54,16 @@ bool record_layer_reason(int reason) {
   }
 }
 
+// Empties OpenSSL's error queue; whether it held an allocation failure. Anywhere in it: the
+// first error is often only what became of it (a decode error, a certificate that cannot
+// be read).
+bool clear_errors_out_of_memory() {
+  bool oom = false;
+  while (const unsigned long e = ERR_get_error())
+    oom = oom || ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE;
+  return oom;
+}
+
 long bio_ctrl(BIO*, int cmd, long, void*) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered: writes go straight out
 }
@@ -70,7 +80,7 @@ TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
   ctx_ = SSL_CTX_new(TLS_client_method());
   bio_method_ = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "msb socket");
   if (!ctx_ || !bio_method_) {
-    error_ = "cannot set up TLS: out of memory";
+    fail_setup("cannot set up TLS: out of memory", true);
     return;
   }
   BIO_meth_set_write(bio_method_, &TlsTransport::bio_write);
@@ -79,15 +89,14 @@ TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
   BIO_meth_set_create(bio_method_, &bio_create);
   bio_ = BIO_new(bio_method_);
   if (!bio_) {
-    error_ = "cannot set up TLS: out of memory";
+    fail_setup("cannot set up TLS: out of memory", true);
     return;
   }
   BIO_set_data(bio_, this);
 
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
   if (SSL_CTX_set_ciphersuites(ctx_, options_.tls13_ciphersuites.c_str()) != 1) {
-    error_ = "cannot use the TLS 1.3 ciphersuites '" + options_.tls13_ciphersuites + "'";
-    ERR_clear_error();
+    fail_setup("cannot use the TLS 1.3 ciphersuites '" + options_.tls13_ciphersuites + "'");
   }
   SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -102,21 +111,40 @@ TlsTransport::TlsTransport(SysCalls& sys, const TlsOptions& options)
   if (!options_.ca_file.empty() || !options_.ca_path.empty()) {
     const char* file = options_.ca_file.empty() ? nullptr : options_.ca_file.c_str();
     const char* path = options_.ca_path.empty() ? nullptr : options_.ca_path.c_str();
-    if (SSL_CTX_load_verify_locations(ctx_, file, path) != 1) {
-      const char* why = ERR_reason_error_string(ERR_peek_last_error());
-      error_ =
+    // Twice before giving up: an allocation failure inside OpenSSL's PEM reader may come
+    // out as "PEM lib", as a damaged file does; only a second failure is the file's.
+    bool loaded = false, out_of_memory = false;
+    const char* why = nullptr;
+    for (int attempt = 0; attempt < 2 && !loaded && !out_of_memory; ++attempt) {
+      loaded = SSL_CTX_load_verify_locations(ctx_, file, path) == 1;
+      if (!loaded) why = ERR_reason_error_string(ERR_peek_last_error());
+      out_of_memory = !loaded && clear_errors_out_of_memory();
+    }
+    ERR_clear_error();
+    if (out_of_memory) {
+      fail_setup("cannot load the CA certificates: out of memory", true);
+    } else if (!loaded) {
+      fail_setup(
           "cannot load the CA certificates from " +
           (file ? "ca_file '" + options_.ca_file + "'" : "ca_path '" + options_.ca_path + "'") +
-          ": " + (why ? why : "unknown error");
-      ERR_clear_error();
+          ": " + (why ? why : "unknown error"));
     }
   } else if (options_.verify_peer && SSL_CTX_set_default_verify_paths(ctx_) != 1) {
-    error_ = "cannot load the system's CA certificates";
-    ERR_clear_error();
+    fail_setup("cannot load the system's CA certificates");
   }
-  SSL_CTX_set_app_data(ctx_, this);
+  // ex_data: may allocate, and fail (a context without it would lose every session ticket).
+  if (SSL_CTX_set_app_data(ctx_, this) != 1) fail_setup("cannot set up TLS: out of memory", true);
   SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx_, &TlsTransport::new_session);
+}
+
+// The first reason the context cannot be used; an allocation failure makes it out_of_memory
+// rather than a bad option (the same options may work on a retry).
+void TlsTransport::fail_setup(const std::string& why, bool out_of_memory) {
+  out_of_memory = clear_errors_out_of_memory() || out_of_memory;
+  if (!error_.empty()) return;
+  error_ = why;
+  error_code_ = out_of_memory ? Result::out_of_memory : Result::bad_option;
 }
 
 TlsTransport::~TlsTransport() {
@@ -134,14 +162,13 @@ bool TlsTransport::attach(Connection& c, const Url& url) {
     return false;
   }
   SSL_set_bio(ssl, bio_, bio_);  // takes the one reference just added
-  SSL_set_app_data(ssl, &c);
   SSL_set_connect_state(ssl);
   in6_addr any;
   const bool literal = url.ipv6_literal || inet_pton(AF_INET, url.host.c_str(), &any) == 1;
-  bool ok = true;
+  bool ok = SSL_set_app_data(ssl, &c) == 1;  // ex_data: may allocate
   // SNI carries names only (RFC 6066); an address is verified against the certificate's IP
   // entries instead.
-  if (!literal) ok = SSL_set_tlsext_host_name(ssl, url.host.c_str()) == 1;
+  if (ok && !literal) ok = SSL_set_tlsext_host_name(ssl, url.host.c_str()) == 1;
   if (ok && options_.verify_peer) {
     ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str()) == 1
                  : SSL_set1_host(ssl, url.host.c_str()) == 1;
@@ -263,9 +290,14 @@ IoResult TlsTransport::failed(Connection& c, int ret, bool handshake) {
   }
   const unsigned long code = ERR_peek_error();
   const int reason = ERR_GET_REASON(code);
-  ERR_clear_error();
+  const bool out_of_memory = clear_errors_out_of_memory();
   c.tls_broken = true;
   out.status = IoResult::error;
+  if (out_of_memory) {
+    c.tls_error = code;
+    out.code = Result::out_of_memory;
+    return out;
+  }
   if (e == SSL_ERROR_SYSCALL && last_errno_ != 0) {
     // The socket failed (a reset): the transfer's own send/recv error, or the handshake's.
     out.err = last_errno_;
@@ -290,7 +322,8 @@ IoResult TlsTransport::failed(Connection& c, int ret, bool handshake) {
     const long v = SSL_get_verify_result(c.tls);
     if (v != X509_V_OK) {
       c.tls_verify = static_cast<int>(v);
-      out.code = v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH
+      out.code = v == X509_V_ERR_OUT_OF_MEM ? Result::out_of_memory
+                 : v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH
                      ? Result::tls_name_mismatch
                      : Result::tls_cert_untrusted;
       return out;

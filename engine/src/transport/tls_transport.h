@@ -45,6 +45,7 @@ class TlsTransport final : public Transport {
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
   const std::string& error() const { return error_; }
+  Result error_code() const { return error_code_; }  // bad_option or out_of_memory
 
   // Makes c's TLS session for `url` (SNI, the name or address to verify, ALPN http/1.1, the
   // origin's last session to resume) once its TCP connection is up; false: out of memory.
@@ -62,6 +63,7 @@ class TlsTransport final : public Transport {
 
  private:
   IoResult failed(Connection& c, int ret, bool handshake);
+  void fail_setup(const std::string& why, bool out_of_memory = false);
   void release_buffers(Connection& c);
   // The connection whose SSL call runs now: set before every call that may read or write.
   ssl_st* enter(Connection& c);
@@ -72,6 +74,7 @@ class TlsTransport final : public Transport {
   SysCalls& sys_;
   TlsOptions options_;
   std::string error_;
+  Result error_code_ = Result::ok;
   ssl_ctx_st* ctx_ = nullptr;
   bio_method_st* bio_method_ = nullptr;
   bio_st* bio_ = nullptr;          // shared by every connection's SSL (one reference each)
