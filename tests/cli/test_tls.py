@@ -165,6 +165,13 @@ def test_nginx_over_tls_verified_untrusted_and_insecure(tmp_path, nginx_tls):
     assert one["requests"]["completed"] == 0
     ended = {k: v for k, v in one["accounting"]["ended"].items() if v}
     assert set(ended) == {"tls_cert_untrusted"}, ended
+    # Why, in OpenSSL's words, counted in the results file and shown in the summary.
+    reasons = one["accounting"]["reasons"]
+    assert sum(reasons.values()) == ended["tls_cert_untrusted"], reasons
+    for reason in reasons:
+        assert reason.startswith("tls_cert_untrusted: certificate verify failed: "), reasons
+    assert f"most often {max(reasons, key=reasons.get)} (" in r.stderr, r.stderr
+    assert max(reasons, key=reasons.get) in r.stdout  # the summary's list
 
     insecure = load(tmp_path, nginx.url("/file"), "insecure = true", "insecure.toml")
     r = run("run", insecure, "-o", tmp_path / "insecure.json")

@@ -58,7 +58,15 @@ bool expect_names_codes(const std::vector<Expectation>& expect) {
 std::string nothing_succeeded(const RunResult& r) {
   const bool none = r.added > 0 && r.ended_by_result[static_cast<std::size_t>(Result::ok)] == 0 &&
                     r.still_running == 0 && r.requests_completed == 0;
-  return none ? fmt::format("no transfer succeeded ({})", outcome(r)) : std::string();
+  if (!none) return {};
+  std::string why = fmt::format("no transfer succeeded ({})", outcome(r));
+  // The reason the library gave most often (an untrusted certificate: which check failed).
+  const auto top =
+      std::max_element(r.failure_reasons.begin(), r.failure_reasons.end(),
+                       [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (top != r.failure_reasons.end())
+    why += fmt::format("; most often {} ({})", top->first, top->second);
+  return why;
 }
 
 std::vector<std::string> missed_expectations(const std::vector<Expectation>& expect,

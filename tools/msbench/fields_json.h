@@ -46,6 +46,8 @@ nlohmann::json to_json(const T& v) {
     nlohmann::json o = nlohmann::json::object();
     for (const auto& [status, n] : v) o[std::to_string(status)] = n;
     return o;
+  } else if constexpr (std::is_same_v<T, ReasonCounts>) {
+    return v.empty() ? nlohmann::json::object() : nlohmann::json(v);
   } else {
     return nlohmann::json(v);
   }
@@ -71,6 +73,8 @@ void from_json(const nlohmann::json& j, T& v) {
     v.clear();
     for (const auto& [status, n] : j.items())
       v[std::stoi(status)] = n.template get<std::uint64_t>();
+  } else if constexpr (std::is_same_v<T, ReasonCounts>) {
+    v = j.get<ReasonCounts>();
   } else {
     v = j.get<T>();
   }
@@ -84,6 +88,8 @@ void merge_value(T& into, const T& from, Rule rule, const char* name) {
     for (const auto& [code, h] : from) into[code].merge(h);
   } else if constexpr (std::is_same_v<T, StatusCounts>) {
     for (const auto& [status, n] : from) into[status] += n;
+  } else if constexpr (std::is_same_v<T, ReasonCounts>) {
+    for (const auto& [reason, n] : from) into[reason] += n;
   } else if constexpr (std::is_same_v<T, StringList>) {
     if (rule != Rule::label)
       throw std::logic_error(std::string(name) + ": a list can only be a label");

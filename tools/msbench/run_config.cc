@@ -313,6 +313,9 @@ const FieldTable<RunResult>& run_fields() {
        "transfers ended, by result code"},
       {"accounting/still_running", &X::still_running, Rule::total, "count",
        "transfers still running when the duration ended (removed at teardown)"},
+      {"accounting/reasons", &X::failure_reasons, Rule::total, "count",
+       "failed transfers by result code and the reason the engine gave (OpenSSL's reason, the "
+       "system error, the deadline), where it gave one"},
       {"time_to_end_us", &X::time_to_end_ns, Rule::histogram, "ns",
        "by result: how long each outcome took to surface, from add() to the end (whole run)"},
       {"phases/ramp_s", &X::ramp_s, Rule::max, "s", "ramp-up: until every connection was open"},

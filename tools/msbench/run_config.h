@@ -129,6 +129,11 @@ struct RunResult {
   std::uint64_t still_running = 0;
   ResultCounts ended_by_result{};
   ResultHistograms time_to_end_ns;  // by Result: from add() to the end (whole run)
+  // Failed transfers by "code: reason" where the engine gives one (OpenSSL's reason and the
+  // verification's, the system error, the deadline); at most kMaxReasons kinds per
+  // process, the rest as one.
+  ReasonCounts failure_reasons;
+  static constexpr std::size_t kMaxReasons = 32;
   double ramp_s = 0, measured_s = 0;
   double cpu_user_s = 0, cpu_sys_s = 0;
   std::int64_t rss_before_kb = 0, rss_open_kb = 0;

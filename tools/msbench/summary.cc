@@ -183,6 +183,7 @@ void print_summary(const RunResult& r, std::FILE* out) {
   }
   fmt::print(out, "{} still running at the end  [{}]\n", r.still_running,
              r.accounting_holds() ? "accounted" : "ACCOUNTING MISMATCH");
+  for (const auto& [reason, n] : r.failure_reasons) fmt::print(out, "  {:>8} {}\n", n, reason);
   for (const auto& [code, h] : r.time_to_end_ns) {
     if (code == static_cast<int>(Result::ok) || h.count() == 0) continue;
     fmt::print(out, "  {:<22} surfaced after {:.1f} ms (p50), {:.1f} ms (max)\n",

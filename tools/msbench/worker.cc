@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -380,6 +381,7 @@ void Worker::on_response(const Response& r) {
 
 void Worker::on_done(const Done& d) {
   ++r_.ended_by_result[static_cast<std::size_t>(d.result)];
+  if (d.result != Result::ok) count_reason(d);
   r_.time_to_end_ns[static_cast<int>(d.result)].record(
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.timings.total_us)) * 1000);
   ++(d.result == Result::ok ? ended_ok_ : ended_failed_);
@@ -405,6 +407,19 @@ void Worker::on_done(const Done& d) {
   }
   if (pause == 0) return add_client(client);
   restarts_.push({now_ns() + pause, client});
+}
+
+// What the engine says beside the code: OpenSSL's reason, the system error, the deadline.
+void Worker::count_reason(const Done& d) {
+  std::string why = tls_reason(d);
+  if (why.empty() && d.os_error) why = std::strerror(d.os_error);
+  if (why.empty() && d.expired != Expired::none)
+    why = std::string(expired_name(d.expired)) + " deadline";
+  if (why.empty()) return;
+  std::string key = std::string(result_name(d.result)) + ": " + why;
+  auto& reasons = r_.failure_reasons;
+  if (reasons.size() >= RunResult::kMaxReasons && !reasons.count(key)) key = "(other reasons)";
+  ++reasons[key];
 }
 
 void Worker::drain() {

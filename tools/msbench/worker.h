@@ -86,6 +86,7 @@ class Worker {
   std::int64_t wait_ns(std::int64_t max_wait_ns) const;  // until the next due request or restart
   void on_response(const Response& r);
   void on_done(const Done& d);
+  void count_reason(const Done& d);
   std::uint64_t add(TransferSpec spec);
 
   const RunConfig& config_;

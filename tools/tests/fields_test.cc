@@ -27,7 +27,7 @@ static_assert(sizeof(LoopStats) == 40,
               "LoopStats changed: give the new field a row in loop_fields()");
 static_assert(sizeof(RunConfig) == 648,
               "RunConfig changed: give the new key a row in config_keys()");
-static_assert(sizeof(RunResult) - sizeof(MultiStats) - sizeof(ResultCounts) == 156848,
+static_assert(sizeof(RunResult) - sizeof(MultiStats) - sizeof(ResultCounts) == 156896,
               "RunResult changed: give the new field a row in run_fields() (part and parts, "
               "not merged, are written beside the table)");
 static_assert(sizeof(Sample) == 120, "Sample changed: give the new field a row in sample_fields()");
@@ -40,7 +40,7 @@ TEST(Fields, EveryMemberHasARow) {
   EXPECT_EQ(timer_fields().size(), 7u);
   EXPECT_EQ(loop_fields().size(), 5u);
   EXPECT_EQ(config_keys().size(), 47u);
-  EXPECT_EQ(run_fields().size(), 31u);  // less config, engine, loop, series, per_worker
+  EXPECT_EQ(run_fields().size(), 32u);  // less config, engine, loop, series, per_worker
   EXPECT_EQ(sample_fields().size(), 12u);
 }
 
@@ -76,6 +76,9 @@ void fill(R& r, const Table& table, int base) {
             v[3].record(static_cast<std::uint64_t>(i * 100));
           } else if constexpr (std::is_same_v<T, StatusCounts>) {
             v = {{200, std::uint64_t(i)}, {503, std::uint64_t(i + 1)}};
+          } else if constexpr (std::is_same_v<T, ReasonCounts>) {
+            v = {{"tls_cert_untrusted: self-signed certificate", std::uint64_t(i)},
+                 {"tls_record_error: wrong version number", std::uint64_t(i + 2)}};
           } else if constexpr (std::is_same_v<T, StringList>) {
             v = {"item" + std::to_string(i), "X-Header: " + std::to_string(i)};
           }
@@ -151,8 +154,8 @@ void expect_merged(const R& a, const R& b, const R& m, const Table& table, const
           } else if constexpr (std::is_same_v<T, ResultCounts> ||
                                std::is_same_v<T, std::vector<std::uint64_t>>) {
             for (std::size_t k = 0; k < x.size(); ++k) EXPECT_EQ(got[k], x[k] + y[k]);
-          } else if constexpr (std::is_same_v<T, StatusCounts>) {
-            for (const auto& [status, n] : x) EXPECT_EQ(got.at(status), n + y.at(status));
+          } else if constexpr (std::is_same_v<T, StatusCounts> || std::is_same_v<T, ReasonCounts>) {
+            for (const auto& [key, n] : x) EXPECT_EQ(got.at(key), n + y.at(key));
           } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, StringList>) {
             EXPECT_EQ(got, x);
           } else if constexpr (std::is_same_v<T, bool>) {

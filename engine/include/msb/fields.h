@@ -24,6 +24,8 @@ using ResultHistograms = std::map<int, Histogram>;
 // Counts by HTTP status (only the statuses that occurred); results files say {"200": n}.
 using StatusCounts = std::map<int, std::uint64_t>;
 using StringList = std::vector<std::string>;
+// Counts by a reason in words (a failed transfer's code and what the library said).
+using ReasonCounts = std::map<std::string, std::uint64_t>;
 
 // How a field combines across the parts of a run (worker processes, hosts) and phases.
 enum class Rule : std::uint8_t {
@@ -41,7 +43,8 @@ template <class R>
 using FieldMember =
     std::variant<std::uint64_t R::*, std::int64_t R::*, std::uint32_t R::*, int R::*, double R::*,
                  bool R::*, std::string R::*, Histogram R::*, std::vector<std::uint64_t> R::*,
-                 ResultCounts R::*, ResultHistograms R::*, StatusCounts R::*, StringList R::*>;
+                 ResultCounts R::*, ResultHistograms R::*, StatusCounts R::*, StringList R::*,
+                 ReasonCounts R::*>;
 
 template <class R>
 struct Field {
