@@ -327,7 +327,7 @@ const FieldTable<RunResult>& run_fields() {
       {"rss/before_kb", &X::rss_before_kb, Rule::total, "KiB",
        "resident memory before adding transfers"},
       {"rss/open_kb", &X::rss_open_kb, Rule::total, "KiB",
-       "resident memory with every connection open"},
+       "resident memory with every connection open, after the warm-up (TLS handshakes done)"},
   };
   return t;
 }

@@ -209,7 +209,6 @@ void Worker::ramp_up() {
     if (seconds_since(start) > kRampCapS) break;
   }
   r_.ramp_s = seconds_since(start);
-  r_.rss_open_kb = rss_kb();
 }
 
 void Worker::warm_up() {
@@ -217,6 +216,10 @@ void Worker::warm_up() {
   next_due_ns_ = now_ns() + static_cast<std::int64_t>(plan_.rate_offset_s * 1e9);
   // Synchronized: until the planned measuring time, whatever the ramp-up took.
   run_for(plan_.measure_at > 0 ? plan_.measure_at - unix_now() : config_.warmup_s);
+  // After the warm-up, not at the end of the ramp: a connection counts as open once its
+  // socket is, and over TLS hundreds may still be mid-handshake then, each holding both
+  // record buffers and its key exchange (~40 kB).
+  r_.rss_open_kb = rss_kb();
 }
 
 void Worker::measure() {
