@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <new>
 #include <string>
 
 namespace msb::detail {
@@ -24,6 +25,24 @@ std::optional<ResolvedAddress> parse_ip(std::string_view text, std::uint16_t por
     return a;
   }
   return std::nullopt;
+}
+
+std::optional<ResolvedAddress> LastHostParse::parse(std::string_view host, std::uint16_t port) {
+  if (!known_ || host != host_) {
+    known_ = false;
+    addr_ = parse_ip(host, 0);
+    try {
+      host_.assign(host);
+      known_ = true;
+    } catch (const std::bad_alloc&) {  // not remembered, nothing else lost
+    }
+  }
+  std::optional<ResolvedAddress> out = addr_;
+  if (out) {
+    // sin_port and sin6_port sit at the same offset.
+    reinterpret_cast<sockaddr_in*>(&out->addr)->sin_port = htons(port);
+  }
+  return out;
 }
 
 }  // namespace msb::detail

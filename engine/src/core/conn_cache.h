@@ -29,6 +29,7 @@ class ConnCache {
   // nothing (the Multi's destructor does it).
   std::unique_ptr<Connection> take_oldest();
   std::size_t size() const { return lru_.size(); }
+  std::size_t capacity() const { return capacity_; }
 
  private:
   using Lru = std::list<std::unique_ptr<Connection>>;  // front: most recently cached

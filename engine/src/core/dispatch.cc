@@ -169,6 +169,8 @@ void Multi::Impl::cache_or_close(Transfer& t) {
   unwatch(t);
   t.io = nullptr;
   try {
+    // Spelled here, not at connect: most connections never reach the cache.
+    if (cache_.capacity() && t.conn->origin.empty()) t.conn->origin = detail::origin_of(t.url);
     if (auto evicted = cache_.put(std::move(t.conn))) evicted->transport->close(*evicted);
   } catch (const std::bad_alloc&) {
     t.conn->transport->close(*t.conn);  // no room to cache it: close instead

@@ -138,6 +138,7 @@ class Multi::Impl : private detail::Resolver::Host {
   std::unique_ptr<detail::SockIndex> index_;
   std::unique_ptr<detail::TimerQueue> timers_;
   detail::ConnCache cache_;
+  detail::LastHostParse last_host_;  // literal or not, the last URL host seen
   detail::TcpTransport tcp_;
   std::unique_ptr<detail::TlsTransport> tls_;  // made at the first https:// transfer
 

@@ -34,8 +34,8 @@ namespace msb::detail {
 struct Connection {
   int fd = -1;
   Transport* transport = nullptr;  // how its bytes move (plain TCP, TLS)
-  std::string origin;              // "host:port", the connection cache's key
-  SockEntry* watch = nullptr;      // the socket index entry while the engine watches fd
+  std::string origin;  // "host:port": the cache's and TLS sessions' key, spelled when needed
+  SockEntry* watch = nullptr;  // the socket index entry while the engine watches fd
   // TLS only (tls_transport.h): the session, and why it failed (copied into the Done).
   ssl_st* tls = nullptr;
   unsigned long tls_error = 0;

@@ -69,20 +69,12 @@ const char* state_name(TransferState s) {
 namespace {
 
 // Appends an IPv4/IPv6 literal's address; false if `host` is not a literal.
-bool literal_address(const detail::Url& url, std::vector<detail::ResolvedAddress>& out) {
-  const auto a = detail::parse_ip(url.host, url.port);
+bool literal_address(detail::LastHostParse& parser, const detail::Url& url,
+                     std::vector<detail::ResolvedAddress>& out) {
+  const auto a = parser.parse(url.host, url.port);
   if (!a || (a->addr.ss_family == AF_INET6) != url.ipv6_literal) return false;
   out.push_back(*a);
   return true;
-}
-
-// "host:port", and "host:port/tls" for https:// (never the same connection).
-std::string origin_of(const detail::Url& url) {
-  std::string o = url.host;
-  o.push_back(':');
-  o.append(std::to_string(url.port));
-  if (url.tls) o.append("/tls");
-  return o;
 }
 
 }  // namespace
@@ -178,7 +170,8 @@ void Multi::Impl::start(Transfer& t) {
   }
   requeue(t);
 
-  if (auto conn = cache_.take(origin_of(t.url))) {
+  // The origin is spelled only when a connection may be waiting for it.
+  if (auto conn = cache_.size() ? cache_.take(detail::origin_of(t.url)) : nullptr) {
     if (conn->transport->reusable(*conn)) {
       t.conn = std::move(conn);
       t.io = t.conn->transport;
@@ -199,7 +192,7 @@ void Multi::Impl::start(Transfer& t) {
 void Multi::Impl::resolve_and_connect(Transfer& t) {
   t.addresses.clear();
   t.next_address = 0;
-  if (literal_address(t.url, t.addresses)) {
+  if (literal_address(last_host_, t.url, t.addresses)) {
     if (t.timings.resolve_us < 0) t.timings.resolve_us = since_start_us(t);
     return connect_next(t);
   }
@@ -217,7 +210,6 @@ void Multi::Impl::connect_next(Transfer& t) {
     const detail::ResolvedAddress& a = t.addresses[t.next_address++];
     // The connection's memory before its socket: a failed allocation must not leak an fd.
     auto conn = std::make_unique<Connection>();
-    conn->origin = origin_of(t.url);
     conn->transport = t.url.tls ? static_cast<detail::Transport*>(tls_.get()) : &tcp_;
     const SysResult s =
         sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -286,6 +278,7 @@ void Multi::Impl::on_connected(Transfer& t) {
   if (t.new_connection) t.connect_ns = now_ - t.connect_start_ns;
   if (!t.url.tls) return connection_ready(t);
   // The connect deadline goes on: it covers the handshake too.
+  t.conn->origin = detail::origin_of(t.url);  // its sessions are kept by origin
   if (!tls_->attach(*t.conn, t.url)) return finish(t, Result::out_of_memory);
   t.tls_start_ns = now_;
   set_state(t, State::handshaking);

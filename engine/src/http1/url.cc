@@ -20,6 +20,14 @@ bool valid_host_char(char c) {
 
 }  // namespace
 
+std::string origin_of(const Url& url) {
+  std::string o = url.host;
+  o.push_back(':');
+  o.append(std::to_string(url.port));
+  if (url.tls) o.append("/tls");
+  return o;
+}
+
 UrlParse parse_url(std::string_view text) {
   const std::string quoted = "'" + std::string(text.substr(0, 200)) + "'";
   const auto scheme_end = text.find("://");

@@ -26,4 +26,8 @@ struct UrlParse {
 
 UrlParse parse_url(std::string_view text);
 
+// "host:port", and "host:port/tls" for https:// (never the same connection): the key of the
+// connection cache and of TLS sessions.
+std::string origin_of(const Url& url);
+
 }  // namespace msb::detail
