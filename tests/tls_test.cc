@@ -117,6 +117,50 @@ TEST_P(Tls, KeepAliveReusesTheTlsConnection) {
   EXPECT_FALSE(plain.reused_connection);
 }
 
+// Counts sends, and makes the `would_block_at`-th (from 1; 0: none) fail with EAGAIN once.
+struct SendsThatBlock : SysCalls {
+  SysResult send(int fd, const void* data, std::size_t n, int flags) override {
+    if (++sends == would_block_at) return {-1, EAGAIN};
+    return SysCalls::send(fd, data, n, flags);
+  }
+  int sends = 0;
+  int would_block_at = 0;
+};
+
+// The server asks for a TLS 1.3 key update before its response. OpenSSL's client reads it
+// with the response and answers with its own KeyUpdate at its next write: the next request
+// on the kept-alive connection takes one send more than without it. When that send would
+// block, the request waits for the socket to be writable (one more turn to out) and both
+// go out then; every response arrives whole.
+TEST_P(Tls, AKeyUpdateIsAnsweredWithTheNextRequest) {
+  auto run = [&](const std::string& first_path, int would_block_at) {
+    SendsThatBlock sys;
+    sys.would_block_at = would_block_at;
+    MultiOptions o = trusting();
+    o.sys = &sys;
+    o.tls.session_resumption = false;  // the same full handshake every run
+    int outs = 0;
+    o.socket_fn = [&](int, int what, void*) { return outs += (what & kPollOut) != 0, 0; };
+    test::LoopDriver driver(o, GetParam());
+    const Done first = fetch(driver, https().url(first_path));
+    const Done second = fetch(driver, https().url("/bytes/10"));
+    EXPECT_EQ(first.result, Result::ok) << result_name(first.result) << " " << tls_reason(first);
+    EXPECT_EQ(first.body_bytes, 5000u);
+    EXPECT_EQ(second.result, Result::ok) << result_name(second.result) << " " << tls_reason(second);
+    EXPECT_EQ(second.body_bytes, 10u);
+    EXPECT_TRUE(second.reused_connection);
+    return std::pair{sys.sends, outs};
+  };
+  const auto [plain_sends, plain_outs] = run("/bytes/5000", 0);
+  const auto [update_sends, update_outs] = run("/key_update/5000", 0);
+  EXPECT_EQ(update_sends, plain_sends + 1) << "the client's KeyUpdate";
+  EXPECT_EQ(update_outs, plain_outs);
+  // The KeyUpdate's send (the one before the second request's) would block.
+  const auto [blocked_sends, blocked_outs] = run("/key_update/5000", update_sends - 1);
+  EXPECT_EQ(blocked_sends, update_sends + 1);
+  EXPECT_EQ(blocked_outs, update_outs + 1);
+}
+
 TEST_P(Tls, ReconnectsResumeTheSession) {
   MultiOptions o = trusting();
   o.max_cached_connections = 0;  // every transfer a new connection

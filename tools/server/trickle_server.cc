@@ -37,6 +37,7 @@ const std::vector<Route>& routes() {
       {"/status/S[/N]", "status S (100-999) with N bytes (default 0; none for 1xx, 204, 304)"},
       {"/trickle/N/MS[/C]", "200, Content-Length N, C bytes (default 1) every MS ms"},
       {"/idle", "200 headers with Content-Length 2^40, then nothing"},
+      {"/key_update/N", "https: a TLS 1.3 KeyUpdate asking for the client's, then /bytes/N"},
       {"/silent", "reads the request, never answers"},
       {"/fault/NAME", "misbehaves as fault NAME says (msbench keys --values fault)"},
       {"anything else", "404, empty body"},
@@ -499,6 +500,15 @@ struct TrickleServer::Impl {
       return path.rfind(prefix, 0) == 0 && path_numbers(path.substr(prefix.size()), n, max, &count);
     };
     if (numbers("/bytes/", 1) && count == 1) {
+      head(c, 200, length_line(n[0]).c_str(), keep, req.http11);
+      if (!head_only) begin_fixed(c, n[0]);
+    } else if (numbers("/key_update/", 1) && count == 1) {
+      // Sent before the next record: the client must answer with its own KeyUpdate, a write
+      // in the middle of its read (TLS 1.3 only; over TLS 1.2 and plain HTTP, /bytes/N).
+      if (c.ssl && SSL_version(c.ssl) == TLS1_3_VERSION) {
+        SSL_key_update(c.ssl, SSL_KEY_UPDATE_REQUESTED);
+        ERR_clear_error();
+      }
       head(c, 200, length_line(n[0]).c_str(), keep, req.http11);
       if (!head_only) begin_fixed(c, n[0]);
     } else if (numbers("/chunked/", 2) && count >= 1) {
