@@ -117,6 +117,25 @@ TEST_P(Tls, KeepAliveReusesTheTlsConnection) {
   EXPECT_FALSE(plain.reused_connection);
 }
 
+// Pipelined responses arrive as records back to back: one recv reads several ahead into
+// OpenSSL, which hands them out one SSL_read at a time. The rest is in no socket, so no poll
+// announces it: the transport says `more` and the engine reads on (without that, the loop
+// waited for its total timeout).
+TEST_P(Tls, RecordsReadAheadAreDeliveredWithoutAnotherPoll) {
+  test::LoopDriver driver(trusting(), GetParam());
+  TransferSpec s;
+  s.url = https().url("/bytes/10");
+  s.requests = 40;
+  s.pipeline = 20;
+  s.total_timeout_ms = 3000;
+  ASSERT_TRUE(driver.multi().add(s));
+  ASSERT_TRUE(driver.run(std::chrono::seconds(10)));
+  ASSERT_EQ(driver.done.size(), 1u);
+  EXPECT_EQ(driver.done[0].result, Result::ok) << result_name(driver.done[0].result);
+  EXPECT_EQ(driver.done[0].responses, 40u);
+  EXPECT_EQ(driver.done[0].body_bytes, 400u);
+}
+
 // Counts sends, and makes the `would_block_at`-th (from 1; 0: none) fail with EAGAIN once.
 struct SendsThatBlock : SysCalls {
   SysResult send(int fd, const void* data, std::size_t n, int flags) override {
