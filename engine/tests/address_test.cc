@@ -20,9 +20,12 @@ TEST(LastHostParse, AgreesWithParseIpWhateverTheOrderOfHostsAndPorts) {
   const struct {
     const char* host;
     std::uint16_t port;
-  } steps[] = {{"127.0.0.1", 80},   {"127.0.0.1", 8080}, {"127.0.0.2", 8080}, {"::1", 443},
-               {"::1", 444},        {"example.test", 80}, {"example.test", 81}, {"127.0.0.1", 1},
-               {"127.0.0.1", 65535}, {"", 80},           {"10.0.0.1", 80}};
+  } steps[] = {{"127.0.0.1", 80},    {"127.0.0.1", 8080},
+               {"127.0.0.2", 8080},  {"::1", 443},
+               {"::1", 444},         {"example.test", 80},
+               {"example.test", 81}, {"127.0.0.1", 1},
+               {"127.0.0.1", 65535}, {"", 80},
+               {"10.0.0.1", 80}};
   for (const auto& s : steps) {
     SCOPED_TRACE(std::string(s.host) + ":" + std::to_string(s.port));
     EXPECT_EQ(bytes(last.parse(s.host, s.port)), bytes(parse_ip(s.host, s.port)));
