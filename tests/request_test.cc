@@ -39,6 +39,13 @@ TEST_P(Requests, ADefaultGetHasHostAndNoLength) {
   EXPECT_EQ(r.request.substr(r.request.size() - 4), "\r\n\r\n");
 }
 
+TEST_P(Requests, AHeadIsSentAsHead) {
+  TransferSpec spec;
+  spec.method = "HEAD";
+  const auto r = send(spec);
+  EXPECT_EQ(r.request.rfind("HEAD /p HTTP/1.1\r\n", 0), 0u) << r.request;
+}
+
 TEST_P(Requests, APostCarriesItsBodyWithItsLength) {
   TransferSpec spec;
   spec.method = "POST";

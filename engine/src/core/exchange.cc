@@ -41,6 +41,7 @@ void build_request_text(detail::Transfer& t) {
   h.url = &t.url;
   h.extra_headers = t.extra_headers;
   detail::RequestPlan* p = t.plan.get();
+  if (!p && t.head) h.method = "HEAD";  // a plain transfer is a GET or a HEAD
   if (p) {
     h.method = p->method;
     h.has_host = p->has_host;
