@@ -35,35 +35,33 @@ std::uint32_t next_batch_size(const detail::Transfer& t) {
   return std::min(p.pipeline, p.requests - t.answered);
 }
 
-// The request text (with a small body merged in, and repeated for a pipelined batch).
-void build_request_text(detail::Transfer& t) {
+// A planned request's text (with a small body merged in, and repeated for a pipelined
+// batch): its own, as its loop and body are.
+std::shared_ptr<const std::string> planned_request_text(detail::Transfer& t) {
+  detail::RequestPlan& p = *t.plan;
   detail::RequestHead h;
   h.url = &t.url;
   h.extra_headers = t.extra_headers;
-  detail::RequestPlan* p = t.plan.get();
-  if (!p && t.head) h.method = "HEAD";  // a plain transfer is a GET or a HEAD
-  if (p) {
-    h.method = p->method;
-    h.has_host = p->has_host;
-    h.has_length = p->has_length;
-    if (p->body) {
-      h.content_length = static_cast<std::int64_t>(p->body->size());
-    } else if (detail::method_expects_content(p->method)) {
-      h.content_length = 0;
-    }
+  h.method = p.method;
+  h.has_host = p.has_host;
+  h.has_length = p.has_length;
+  if (p.body) {
+    h.content_length = static_cast<std::int64_t>(p.body->size());
+  } else if (detail::method_expects_content(p.method)) {
+    h.content_length = 0;
   }
-  t.request.clear();
-  detail::append_request_head(t.request, h);
-  if (!p) return;
-  p->body_merged = p->body && p->body->size() <= kMergeBodyBelow;
-  if (p->body_merged) t.request.append(*p->body);
-  p->unit = t.request.size() + (p->body && !p->body_merged ? p->body->size() : 0);
-  if ((p->body_merged || !p->body) && p->pipeline > 1) {
+  std::string text;
+  detail::append_request_head(text, h);
+  p.body_merged = p.body && p.body->size() <= kMergeBodyBelow;
+  if (p.body_merged) text.append(*p.body);
+  p.unit = text.size() + (p.body && !p.body_merged ? p.body->size() : 0);
+  if ((p.body_merged || !p.body) && p.pipeline > 1) {
     // Copies of one request: a batch of k sends the first k of them.
-    const std::string one = t.request;
-    t.request.reserve(one.size() * p->pipeline);
-    for (std::uint32_t i = 1; i < p->pipeline; ++i) t.request.append(one);
+    const std::string one = text;
+    text.reserve(one.size() * p.pipeline);
+    for (std::uint32_t i = 1; i < p.pipeline; ++i) text.append(one);
   }
+  return std::make_shared<const std::string>(std::move(text));
 }
 
 }  // namespace
@@ -73,7 +71,10 @@ void build_request_text(detail::Transfer& t) {
 // The connection is ready for HTTP: the batch is prepared and the parser made ready for its
 // first response. send_request() follows.
 void Multi::Impl::enter_sending(Transfer& t) {
-  if (t.request.empty()) build_request_text(t);
+  if (!t.request) {
+    t.request =
+        t.plan ? planned_request_text(t) : shared_requests_.get(t.url, t.head, t.extra_headers);
+  }
   if (t.plan) {
     t.plan->batch = next_batch_size(t);
     t.plan->batch_done = 0;
@@ -87,15 +88,16 @@ void Multi::Impl::enter_sending(Transfer& t) {
 void Multi::Impl::send_request(Transfer& t) {
   const detail::RequestPlan* p = t.plan.get();
   const bool separate_body = p && p->body && !p->body_merged;
-  const std::size_t total = p ? p->unit * p->batch : t.request.size();
+  const std::string& request = *t.request;
+  const std::size_t total = p ? p->unit * p->batch : request.size();
   while (t.request_sent < total) {
-    const char* data = t.request.data() + t.request_sent;
+    const char* data = request.data() + t.request_sent;
     std::size_t len = total - t.request_sent;
     if (separate_body) {
       // Each request of the batch is its text, then the shared body.
       const std::size_t off = t.request_sent % p->unit;
-      const std::size_t text = t.request.size();
-      data = off < text ? t.request.data() + off : p->body->data() + (off - text);
+      const std::size_t text = request.size();
+      data = off < text ? request.data() + off : p->body->data() + (off - text);
       len = off < text ? text - off : p->unit - off;
     }
     const IoResult r = t.io->send(*t.conn, t.conn->fd, data, len);
@@ -116,7 +118,7 @@ void Multi::Impl::send_request(Transfer& t) {
 void Multi::Impl::enter_receiving(Transfer& t) {
   const bool last =
       !t.plan || (t.plan->requests != 0 && t.answered + t.plan->batch >= t.plan->requests);
-  if (last) std::string().swap(t.request);
+  if (last) t.request.reset();
   watch(t, kPollIn);
 }
 

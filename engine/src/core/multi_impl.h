@@ -21,6 +21,7 @@
 #include "core/ring_queue.h"
 #include "core/transfer.h"
 #include "dns/resolver.h"
+#include "http1/request.h"
 #include "msb/multi.h"
 #include "sockindex/sockindex.h"
 #include "timers/timer_queue.h"
@@ -138,7 +139,8 @@ class Multi::Impl : private detail::Resolver::Host {
   std::unique_ptr<detail::SockIndex> index_;
   std::unique_ptr<detail::TimerQueue> timers_;
   detail::ConnCache cache_;
-  detail::LastHostParse last_host_;  // literal or not, the last URL host seen
+  detail::LastHostParse last_host_;            // literal or not, the last URL host seen
+  detail::SharedRequestText shared_requests_;  // the last plain request's text
   detail::TcpTransport tcp_;
   std::unique_ptr<detail::TlsTransport> tls_;  // made at the first https:// transfer
 

@@ -145,7 +145,8 @@ struct Transfer {
 
   std::vector<ResolvedAddress> addresses;  // candidates while connecting
   std::size_t next_address = 0;
-  std::string request;           // while sending (a loop keeps it for the next batch)
+  // While sending (a loop keeps it for the next batch); a plain request's is shared.
+  std::shared_ptr<const std::string> request;
   std::size_t request_sent = 0;  // bytes of the batch sent (text and body)
   // While resolving: the Multi's list of transfers waiting for a name (intrusive, so that
   // joining and leaving it is O(1) and allocates nothing, whatever the storm).

@@ -23,6 +23,27 @@ bool header_is(std::string_view line, std::string_view want) {
   return iequals(name, want);
 }
 
+std::shared_ptr<const std::string> SharedRequestText::get(const Url& url, bool head,
+                                                          std::string_view extra) {
+  if (text_ && head == head_ && url.port == url_.port && url.target == url_.target &&
+      url.host == url_.host && url.ipv6_literal == url_.ipv6_literal && extra == extra_) {
+    return text_;
+  }
+  text_.reset();
+  RequestHead h;
+  h.url = &url;
+  h.method = head ? "HEAD" : "";
+  h.extra_headers = extra;
+  std::string text;
+  append_request_head(text, h);
+  auto shared = std::make_shared<const std::string>(std::move(text));
+  url_ = url;
+  head_ = head;
+  extra_.assign(extra);
+  text_ = shared;
+  return shared;
+}
+
 bool method_expects_content(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }
