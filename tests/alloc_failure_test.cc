@@ -251,8 +251,8 @@ TEST(AllocationFailure, SeveralInARowStillEndEachTransferOnce) {
 // every handshake, record and session ticket. A failure OpenSSL reports as one (anywhere in
 // its error queue, or as the verification's out-of-memory) ends the transfer out_of_memory;
 // one it hides (its decoders swallow errors: a certificate whose key could not be decoded
-// reads as "key too weak") ends it with a TLS code and OpenSSL's reason, never ok-but-wrong
-// and never anything else. A failure in the shared context (the CA store) may end every
+// reads as "key too weak") ends it with a TLS code and OpenSSL's reason, never with any
+// other code. A failure in the shared context (the CA store) may end every
 // transfer. No hang, no leaked descriptor, and (ASan, valgrind) no leaked memory.
 // Every `stride`-th allocation of ~17,000: MSB_ALLOC_STRIDE (tools/memcheck.sh sets a
 // larger one), 11 otherwise (every one: 150 s; every 11th: 14 s).
