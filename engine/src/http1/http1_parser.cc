@@ -114,6 +114,13 @@ bool valid_chunk_extensions(std::string_view s) {
   return true;
 }
 
+// Where a line split over reads is joined: one per thread (a Multi runs on one), kept, so a
+// joined line allocates only when it is longer than any before it.
+std::string& scratch() {
+  thread_local std::string joined;
+  return joined;
+}
+
 }  // namespace
 
 void Http1Parser::reset(bool head_request) {
@@ -182,11 +189,35 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
         st = fail(Result::bad_chunk);
         break;
       }
-      line_.append(data + pos, end - pos);
+      if (!nl) {
+        line_.append(data + pos, end - pos);
+        pos = len;
+        break;
+      }
+      // The whole line, copied only where it must be: a line that arrived whole is read
+      // where it lies; one whose start came in an earlier read is joined in a scratch
+      // buffer that keeps its storage (line_ would allocate for any line over 15 bytes);
+      // behind a pending framing field it joins that field in line_.
+      std::string_view line;
+      if (line_.empty()) {
+        line = std::string_view(data + pos, end - pos);
+      } else if (pending_ == 0) {
+        std::string& joined = scratch();
+        joined.assign(line_).append(data + pos, end - pos);
+        line_.clear();
+        line = joined;
+      } else {
+        line_.append(data + pos, end - pos);
+        line = std::string_view(line_).substr(pending_);
+      }
       pos += take;
-      if (!nl) break;
-      if (line_.size() > pending_ && line_.back() == '\r') line_.pop_back();
-      st = on_line(std::string_view(line_).substr(pending_));
+      if (!line.empty() && line.back() == '\r') {
+        line.remove_suffix(1);
+        if (pending_) line_.pop_back();  // the field may be read from line_ whole (below)
+      }
+      // Whether an obs-fold may still continue this line: unknown until the next byte.
+      const bool unfolded = pos < len && !is_ows(data[pos]);
+      st = on_line(line, unfolded);
       if (state_ != State::error) line_.resize(pending_);  // keeps a pending framing field
       continue;
     }
@@ -228,12 +259,12 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
   return st;
 }
 
-Http1Parser::Status Http1Parser::on_line(std::string_view line) {
+Http1Parser::Status Http1Parser::on_line(std::string_view line, bool unfolded) {
   switch (state_) {
     case State::status_line:
       return on_status_line(line);
     case State::header_line:
-      return on_header_line(line);
+      return on_header_line(line, unfolded);
     case State::chunk_size:
       return on_chunk_size(line);
     case State::chunk_data_end:
@@ -272,7 +303,7 @@ Http1Parser::Status Http1Parser::on_status_line(std::string_view line) {
   return Status::more;
 }
 
-Http1Parser::Status Http1Parser::on_header_line(std::string_view line) {
+Http1Parser::Status Http1Parser::on_header_line(std::string_view line, bool unfolded) {
   if (line.find('\0') != std::string_view::npos || line.find('\r') != std::string_view::npos) {
     return fail(Result::bad_header);
   }
@@ -305,12 +336,14 @@ Http1Parser::Status Http1Parser::on_header_line(std::string_view line) {
   if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
     return fail(Result::bad_header);
   }
-  // Framing fields wait a line, in case an obs-fold continues them.
   const Framing framing = framing_field(line.substr(0, colon));
-  if (framing != Framing::none) {
-    pending_ = static_cast<std::uint32_t>(line.size());
-    pending_framing_ = static_cast<std::uint8_t>(framing);
-  }
+  if (framing == Framing::none) return Status::more;
+  pending_framing_ = static_cast<std::uint8_t>(framing);
+  // A framing field is whole when the next line is seen not to fold into it; until then it
+  // waits at the front of line_.
+  if (unfolded) return interpret_field(line);
+  if (line.data() != line_.data()) line_.assign(line);
+  pending_ = static_cast<std::uint32_t>(line.size());
   return Status::more;
 }
 

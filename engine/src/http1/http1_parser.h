@@ -112,9 +112,10 @@ class Http1Parser {
 
   bool is_line_state() const;
   Status fail(Result r);
-  Status on_line(std::string_view line);
+  // `unfolded`: the next byte is here and starts no obs-fold.
+  Status on_line(std::string_view line, bool unfolded);
   Status on_status_line(std::string_view line);
-  Status on_header_line(std::string_view line);
+  Status on_header_line(std::string_view line, bool unfolded);
   Status interpret_field(std::string_view line);  // a whole (unfolded) framing field
   Status on_headers_end();
   Status on_chunk_size(std::string_view line);
@@ -139,8 +140,9 @@ class Http1Parser {
   std::uint64_t header_bytes_ = 0;
   std::uint64_t body_bytes_ = 0;
   // The unfinished line. While a framing field (Content-Length, Transfer-Encoding,
-  // Connection) may still be continued by an obs-fold, its whole line stays at the front,
-  // pending_ bytes long, and the next line is read after it.
+  // Connection) may still be continued by an obs-fold (its line ended a read, or a fold
+  // follows), its whole line stays at the front, pending_ bytes long, and the next line is
+  // read after it. Lines that arrive whole are never copied here.
   std::string line_;
   std::uint32_t pending_ = 0;
   std::uint8_t pending_framing_ = 0;  // which framing field is pending
