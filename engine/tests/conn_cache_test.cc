@@ -5,8 +5,9 @@
 namespace msb::detail {
 namespace {
 
-std::unique_ptr<Connection> conn(int fd, const char* origin) {
-  auto c = std::make_unique<Connection>();
+ConnectionPtr conn(int fd, const char* origin) {
+  static BlockPool<Connection> pool;  // outlives every test's cache
+  auto c = pool.make_owned();
   c->fd = fd;
   c->origin = origin;
   return c;

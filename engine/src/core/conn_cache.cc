@@ -2,7 +2,7 @@
 
 namespace msb::detail {
 
-std::unique_ptr<Connection> ConnCache::take(const std::string& origin) {
+ConnectionPtr ConnCache::take(const std::string& origin) {
   auto range = by_origin_.equal_range(origin);
   if (range.first == range.second) return nullptr;
   // Any one will do: a connection the server closed meanwhile is caught when taken.
@@ -13,7 +13,7 @@ std::unique_ptr<Connection> ConnCache::take(const std::string& origin) {
   return conn;
 }
 
-std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection>&& conn) {
+ConnectionPtr ConnCache::put(ConnectionPtr&& conn) {
   if (capacity_ == 0) return std::move(conn);
   lru_.push_front(std::move(conn));  // strong guarantee: on bad_alloc conn is untouched
   try {
@@ -27,7 +27,7 @@ std::unique_ptr<Connection> ConnCache::put(std::unique_ptr<Connection>&& conn) {
   return take_oldest();
 }
 
-std::unique_ptr<Connection> ConnCache::take_oldest() {
+ConnectionPtr ConnCache::take_oldest() {
   if (lru_.empty()) return nullptr;
   auto oldest = std::prev(lru_.end());
   auto range = by_origin_.equal_range((*oldest)->origin);

@@ -20,19 +20,19 @@ class ConnCache {
   explicit ConnCache(std::size_t capacity) : capacity_(capacity) {}
 
   // An idle connection to `origin`, or null.
-  std::unique_ptr<Connection> take(const std::string& origin);
+  ConnectionPtr take(const std::string& origin);
   // Caches `conn`; returns a connection evicted to make room (or `conn` itself when the
   // capacity is 0), which the caller must close.
   // If an allocation fails, throws with `conn` still the caller's.
-  std::unique_ptr<Connection> put(std::unique_ptr<Connection>&& conn);
+  ConnectionPtr put(ConnectionPtr&& conn);
   // The connection idle the longest, or null: emptying the cache one by one allocates
   // nothing (the Multi's destructor does it).
-  std::unique_ptr<Connection> take_oldest();
+  ConnectionPtr take_oldest();
   std::size_t size() const { return lru_.size(); }
   std::size_t capacity() const { return capacity_; }
 
  private:
-  using Lru = std::list<std::unique_ptr<Connection>>;  // front: most recently cached
+  using Lru = std::list<ConnectionPtr>;  // front: most recently cached
   std::size_t capacity_;
   Lru lru_;
   std::unordered_multimap<std::string, Lru::iterator> by_origin_;

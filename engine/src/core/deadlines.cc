@@ -9,7 +9,6 @@ namespace msb {
 
 using detail::kExpireConnect;
 using detail::kExpireLowSpeed;
-using detail::kExpireStart;
 using detail::kExpireTotal;
 using detail::kNever;
 using detail::kNsPerMs;
@@ -43,7 +42,39 @@ void Multi::Impl::requeue(Transfer& t) {
   if (nearest != kNever) timers_->insert(&t.timer, nearest);
 }
 
+void Multi::Impl::queue_start(Transfer& t) {
+  if (!starting_head_) starting_since_ = now_;
+  t.wait_next = nullptr;
+  t.wait_prev = starting_tail_;
+  (starting_tail_ ? starting_tail_->wait_next : starting_head_) = &t;
+  starting_tail_ = &t;
+}
+
+// Idempotent: a transfer in init is in the list unless start_queued() took it out.
+void Multi::Impl::unqueue_start(Transfer& t) {
+  if (!t.wait_prev && starting_head_ != &t) return;
+  (t.wait_prev ? t.wait_prev->wait_next : starting_head_) = t.wait_next;
+  (t.wait_next ? t.wait_next->wait_prev : starting_tail_) = t.wait_prev;
+  t.wait_prev = t.wait_next = nullptr;
+}
+
+// Starts every transfer added so far, in the order they were added (and those a callback
+// adds meanwhile). Before this list, each waited in the timer queue at the time it was added:
+// two more timer operations per transfer (gate workload: 4 -> 2 per transfer, 1171.6 ->
+// 1167.7 instructions per socket_action), and a transfer's deadline array one entry shorter.
+void Multi::Impl::start_queued() {
+  while (Transfer* t = starting_head_) {
+    unqueue_start(*t);
+    try {
+      start(*t);
+    } catch (const std::bad_alloc&) {
+      finish(*t, Result::out_of_memory);
+    }
+  }
+}
+
 void Multi::Impl::run_expired() {
+  start_queued();
   while (detail::TimerNode* node = timers_->pop_expired(now_)) {
     if (node->owner) {
       Transfer& t = *static_cast<Transfer*>(node->owner);
@@ -84,19 +115,19 @@ void Multi::Impl::on_expired(Transfer& t) {
     t.deadline[detail::kExpireThink] = kNever;
     if (t.state == State::thinking) return end_thinking(t);
   }
-  if (t.deadline[kExpireStart] <= now_) {
-    t.deadline[kExpireStart] = kNever;
-    start(t);  // may finish t: touch nothing after it
-    return;
-  }
   requeue(t);
 }
 
 // Tells the application about the nearest deadline, only when it changed (libcurl's
 // Curl_update_timer).
+std::int64_t Multi::Impl::nearest_deadline() const {
+  const std::int64_t nearest = timers_->nearest();
+  return starting_head_ ? std::min(nearest, starting_since_) : nearest;
+}
+
 void Multi::Impl::update_timer() {
   if (!opt_.timer_fn) return;
-  const std::int64_t nearest = timers_->nearest();
+  const std::int64_t nearest = nearest_deadline();
   if (nearest == kNever) {
     if (timer_armed_) {
       timer_armed_ = false;
@@ -113,7 +144,7 @@ void Multi::Impl::update_timer() {
 }
 
 long Multi::Impl::timeout() {
-  const std::int64_t nearest = timers_->nearest();
+  const std::int64_t nearest = nearest_deadline();
   if (nearest == kNever) return -1;
   return ms_until(nearest, tick());
 }

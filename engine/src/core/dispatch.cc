@@ -149,7 +149,7 @@ void Multi::Impl::sync_socket(detail::SockEntry& e) {
   // Refused: the waiters fail once the current call has finished stepping them (they may
   // be mid-step right now). On c-ares' socket, the waiters are every resolving transfer.
   if (e.resolver_want) {
-    for (Transfer* t = resolving_head_; t; t = t->resolving_next) refused_.push_back(t->id);
+    for (Transfer* t = resolving_head_; t; t = t->wait_next) refused_.push_back(t->id);
     return;
   }
   if (e.first.transfer) refused_.push_back(e.first.transfer->id);

@@ -162,7 +162,7 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
                      spec.source_address.empty() && spec.requests == 1 && spec.pipeline == 1 &&
                      spec.think_time_ms == 0 && spec.reuse_connection && !has_host && !has_length;
 
-  auto t = std::make_unique<Transfer>();
+  auto t = transfers_.make_owned();
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -202,10 +202,9 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
   out.id = t->id;
 
   // Like libcurl, adding only asks for an immediate timeout; the transfer starts in the
-  // socket_action(kSocketTimeout) or perform() that follows. Queued before the transfer is
-  // committed: if the timer queue cannot grow, nothing has changed yet.
-  set_expire(*t, detail::kExpireStart, now_);
+  // socket_action(kSocketTimeout) or perform() that follows.
   if (!free_slots_.empty() && free_slots_.back() == slot) free_slots_.pop_back();
+  queue_start(*t);
   slots_[slot] = std::move(t);
   ++live_;
   ++stats_.transfers_added;
@@ -226,6 +225,7 @@ bool Multi::Impl::remove(TransferId id) {
   Transfer* t = lookup(id);
   if (!t) return false;
   if (t->state == State::resolving) stop_resolving(*t);
+  if (t->state == State::init) unqueue_start(*t);
   close_connection(*t);
   ++stats_.transfers_removed;
   release_slot(*t);

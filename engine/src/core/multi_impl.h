@@ -70,6 +70,10 @@ class Multi::Impl : private detail::Resolver::Host {
   void run_expired();
   void on_expired(Transfer& t);
   void update_timer();
+  std::int64_t nearest_deadline() const;
+  void queue_start(Transfer& t);
+  void unqueue_start(Transfer& t);
+  void start_queued();
 
   // --- the state machine (transfer_machine.cc)
   void set_state(Transfer& t, State s);
@@ -88,6 +92,7 @@ class Multi::Impl : private detail::Resolver::Host {
   void start(Transfer& t);
   void resolve_and_connect(Transfer& t);
   void connect_next(Transfer& t);
+  bool try_connect(Transfer& t, const detail::ResolvedAddress& a, int* last_error);
   void check_connect(Transfer& t, int events);
   void on_connected(Transfer& t);
   void handshake(Transfer& t);         // TLS, step by step
@@ -138,13 +143,16 @@ class Multi::Impl : private detail::Resolver::Host {
   std::int64_t now_ = 0;  // the clock as read on entry into the engine
   std::unique_ptr<detail::SockIndex> index_;
   std::unique_ptr<detail::TimerQueue> timers_;
+  // Before the cache and the slots, which hold their objects: destroyed after them.
+  detail::BlockPool<detail::Connection> connections_;
+  detail::BlockPool<Transfer> transfers_;
   detail::ConnCache cache_;
   detail::LastHostParse last_host_;            // literal or not, the last URL host seen
   detail::SharedRequestText shared_requests_;  // the last plain request's text
   detail::TcpTransport tcp_;
   std::unique_ptr<detail::TlsTransport> tls_;  // made at the first https:// transfer
 
-  std::vector<std::unique_ptr<Transfer>> slots_;
+  std::vector<detail::PoolPtr<Transfer>> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t serial_ = 0;
   std::size_t live_ = 0;
@@ -163,6 +171,12 @@ class Multi::Impl : private detail::Resolver::Host {
   std::unique_ptr<detail::Resolver> resolver_;  // made at the first host name
   detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline
   Transfer* resolving_head_ = nullptr;          // transfers waiting for a name (intrusive)
+  // Transfers added and not started yet, first in first out (intrusive, through wait_*):
+  // they start in the next socket_action(kSocketTimeout) or perform(), as if their deadline
+  // were the moment they were added, without a node each in the timer queue.
+  Transfer* starting_head_ = nullptr;
+  Transfer* starting_tail_ = nullptr;
+  std::int64_t starting_since_ = 0;  // when the list last became non-empty
   std::size_t resolving_count_ = 0;
   std::vector<int> resolver_fds_;  // c-ares' sockets now
 

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "http1/http1_parser.h"
 #include "http1/url.h"
+#include "memory/block_pool.h"
 #include "msb/transfer.h"
 #include "timers/timer_queue.h"
 
@@ -40,8 +41,10 @@ struct Connection {
   ssl_st* tls = nullptr;
   unsigned long tls_error = 0;
   int tls_verify = 0;
-  bool tls_broken = false;  // a fatal TLS error: no close_notify may follow
+  bool tls_broken = false;                // a fatal TLS error: no close_notify may follow
+  BlockPool<Connection>* pool = nullptr;  // the Multi's, which made it (see PoolPtr)
 };
+using ConnectionPtr = PoolPtr<Connection>;
 
 // The states, in the order a transfer passes them. set_state() is the only way between
 // them, and what entering each requires is done there (see transfer_machine.cc).
@@ -60,7 +63,6 @@ const char* state_name(TransferState s);
 
 // A transfer's deadlines. Only the nearest one sits in the Multi's timer queue.
 enum ExpireId : std::uint8_t {
-  kExpireStart,
   kExpireConnect,
   kExpireTotal,
   kExpireLowSpeed,
@@ -109,7 +111,7 @@ struct Transfer {
   Expired expired = Expired::none;
   int os_error = 0;
   Transport* io = nullptr;  // conn->transport, here so that an event need not load conn
-  std::unique_ptr<Connection> conn;
+  ConnectionPtr conn;
   std::uint64_t received = 0;  // raw bytes read from the socket
   Http1Parser parser;
   Timings timings;
@@ -119,6 +121,7 @@ struct Transfer {
   // Cold: set up, deadlines, teardown.
   TimerNode timer;
   std::array<std::int64_t, kExpireCount> deadline{kNever, kNever, kNever, kNever};
+  static_assert(kExpireCount == 4, "every deadline starts as kNever");
   std::uint64_t window_received = 0;  // `received` when the low-speed window began
   std::int64_t window_start_ns = 0;
   std::int64_t start_ns = 0;
@@ -148,11 +151,13 @@ struct Transfer {
   // While sending (a loop keeps it for the next batch); a plain request's is shared.
   std::shared_ptr<const std::string> request;
   std::size_t request_sent = 0;  // bytes of the batch sent (text and body)
-  // While resolving: the Multi's list of transfers waiting for a name (intrusive, so that
-  // joining and leaving it is O(1) and allocates nothing, whatever the storm).
-  Transfer* resolving_prev = nullptr;
-  Transfer* resolving_next = nullptr;
+  // The Multi's list this transfer waits in: added and not started yet (init), or waiting
+  // for a name (resolving). Intrusive, so that joining and leaving is O(1) and allocates
+  // nothing, whatever the storm.
+  Transfer* wait_prev = nullptr;
+  Transfer* wait_next = nullptr;
   Transfer* undelivered_next = nullptr;  // finished, waiting for info_read (see finish())
+  BlockPool<Transfer>* pool = nullptr;   // the Multi's, which made it (see PoolPtr)
 };
 
 }  // namespace msb::detail

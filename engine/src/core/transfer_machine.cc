@@ -68,13 +68,12 @@ const char* state_name(TransferState s) {
 
 namespace {
 
-// Appends an IPv4/IPv6 literal's address; false if `host` is not a literal.
-bool literal_address(detail::LastHostParse& parser, const detail::Url& url,
-                     std::vector<detail::ResolvedAddress>& out) {
-  const auto a = parser.parse(url.host, url.port);
-  if (!a || (a->addr.ss_family == AF_INET6) != url.ipv6_literal) return false;
-  out.push_back(*a);
-  return true;
+// The address of an IPv4/IPv6 literal host; nothing if `url`'s host is a name.
+std::optional<detail::ResolvedAddress> literal_address(detail::LastHostParse& parser,
+                                                       const detail::Url& url) {
+  auto a = parser.parse(url.host, url.port);
+  if (a && (a->addr.ss_family == AF_INET6) != url.ipv6_literal) a.reset();
+  return a;
 }
 
 }  // namespace
@@ -87,6 +86,7 @@ void Multi::Impl::set_state(Transfer& t, State s) {
                detail::state_name(t.state), detail::state_name(s));
 #endif
   if (t.state == State::resolving && s != State::resolving) stop_resolving(t);
+  if (t.state == State::init) unqueue_start(t);  // ended before it started
   t.state = s;
   // What entering each state requires, by state (init has nothing to do).
   static constexpr void (Multi::Impl::*kOnEnter[detail::kTransferStates])(Transfer&) = {
@@ -192,9 +192,12 @@ void Multi::Impl::start(Transfer& t) {
 void Multi::Impl::resolve_and_connect(Transfer& t) {
   t.addresses.clear();
   t.next_address = 0;
-  if (literal_address(last_host_, t.url, t.addresses)) {
+  // A literal is its only candidate: connected to without being stored in the transfer.
+  if (const auto literal = literal_address(last_host_, t.url)) {
     if (t.timings.resolve_us < 0) t.timings.resolve_us = since_start_us(t);
-    return connect_next(t);
+    int last_error = ECONNREFUSED;
+    if (!try_connect(t, *literal, &last_error)) finish(t, Result::couldnt_connect, last_error);
+    return;
   }
   if (!ensure_resolver()) return finish(t, Result::resolve_server_failed);
   // Asynchronous: resolved() continues the transfer. It may run before resolve() returns
@@ -207,53 +210,58 @@ void Multi::Impl::resolve_and_connect(Transfer& t) {
 void Multi::Impl::connect_next(Transfer& t) {
   int last_error = ECONNREFUSED;
   while (t.next_address < t.addresses.size()) {
-    const detail::ResolvedAddress& a = t.addresses[t.next_address++];
-    // The connection's memory before its socket: a failed allocation must not leak an fd.
-    auto conn = std::make_unique<Connection>();
-    conn->transport = t.url.tls ? static_cast<detail::Transport*>(tls_.get()) : &tcp_;
-    const SysResult s =
-        sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s.failed()) return finish(t, Result::socket_error, s.err);
-    const int fd = static_cast<int>(s.rc);
-    conn->fd = fd;
-    t.conn = std::move(conn);
-    t.io = t.conn->transport;
-    t.new_connection = true;
-    const int one = 1;
-    sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (t.plan && !t.plan->source_address.empty()) {
-      // The address without a port: the port is still picked at connect(), per destination,
-      // so one source address is not limited to the ~28k ports a bind() would reserve.
-      const auto local = detail::parse_ip(t.plan->source_address, 0);
-      sys_.setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-      const SysResult b =
-          local && local->addr.ss_family == a.addr.ss_family
-              ? sys_.bind(fd, reinterpret_cast<const sockaddr*>(&local->addr), local->len)
-              : SysResult{-1, EAFNOSUPPORT};
-      if (b.failed()) {
-        last_error = b.err;
-        close_connection(t);
-        continue;
-      }
-    }
-    if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
-      const std::uint32_t range =
-          (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
-      const SysResult r = sys_.setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range, sizeof range);
-      if (r.failed()) {
-        close_connection(t);
-        return finish(t, Result::socket_error, r.err);
-      }
-    }
-    ++stats_.connections_opened;
-    t.connect_start_ns = now_;
-    const SysResult c = sys_.connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
-    if (!c.failed()) return on_connected(t);
-    if (c.err == EINPROGRESS) return set_state(t, State::connecting);
-    last_error = c.err;
-    close_connection(t);
+    if (try_connect(t, t.addresses[t.next_address++], &last_error)) return;
   }
   finish(t, Result::couldnt_connect, last_error);
+}
+
+// Opens a socket to `a` and connects it. True when the transfer has moved on (connected,
+// connecting, or finished); false when this address failed (*last_error says how) and the
+// next may be tried.
+bool Multi::Impl::try_connect(Transfer& t, const detail::ResolvedAddress& a, int* last_error) {
+  // The connection's memory before its socket: a failed allocation must not leak an fd.
+  auto conn = connections_.make_owned();
+  conn->transport = t.url.tls ? static_cast<detail::Transport*>(tls_.get()) : &tcp_;
+  const SysResult s = sys_.socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s.failed()) return finish(t, Result::socket_error, s.err), true;
+  const int fd = static_cast<int>(s.rc);
+  conn->fd = fd;
+  t.conn = std::move(conn);
+  t.io = t.conn->transport;
+  t.new_connection = true;
+  const int one = 1;
+  sys_.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (t.plan && !t.plan->source_address.empty()) {
+    // The address without a port: the port is still picked at connect(), per destination,
+    // so one source address is not limited to the ~28k ports a bind() would reserve.
+    const auto local = detail::parse_ip(t.plan->source_address, 0);
+    sys_.setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    const SysResult b =
+        local && local->addr.ss_family == a.addr.ss_family
+            ? sys_.bind(fd, reinterpret_cast<const sockaddr*>(&local->addr), local->len)
+            : SysResult{-1, EAFNOSUPPORT};
+    if (b.failed()) {
+      *last_error = b.err;
+      close_connection(t);
+      return false;
+    }
+  }
+  if (opt_.local_port_first != 0 || opt_.local_port_last != 0) {
+    const std::uint32_t range = (std::uint32_t{opt_.local_port_last} << 16) | opt_.local_port_first;
+    const SysResult r = sys_.setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range, sizeof range);
+    if (r.failed()) {
+      close_connection(t);
+      return finish(t, Result::socket_error, r.err), true;
+    }
+  }
+  ++stats_.connections_opened;
+  t.connect_start_ns = now_;
+  const SysResult c = sys_.connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
+  if (!c.failed()) return on_connected(t), true;
+  if (c.err == EINPROGRESS) return set_state(t, State::connecting), true;
+  *last_error = c.err;
+  close_connection(t);
+  return false;
 }
 
 void Multi::Impl::check_connect(Transfer& t, int events) {
@@ -273,7 +281,7 @@ void Multi::Impl::check_connect(Transfer& t, int events) {
 }
 
 void Multi::Impl::on_connected(Transfer& t) {
-  std::vector<detail::ResolvedAddress>().swap(t.addresses);
+  if (!t.addresses.empty()) std::vector<detail::ResolvedAddress>().swap(t.addresses);
   if (t.timings.connect_us < 0) t.timings.connect_us = since_start_us(t);
   if (t.new_connection) t.connect_ns = now_ - t.connect_start_ns;
   if (!t.url.tls) return connection_ready(t);

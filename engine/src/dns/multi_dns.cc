@@ -32,9 +32,9 @@ bool Multi::Impl::ensure_resolver() {
 }
 
 void Multi::Impl::start_resolving(Transfer& t) {
-  t.resolving_prev = nullptr;
-  t.resolving_next = resolving_head_;
-  if (resolving_head_) resolving_head_->resolving_prev = &t;
+  t.wait_prev = nullptr;
+  t.wait_next = resolving_head_;
+  if (resolving_head_) resolving_head_->wait_prev = &t;
   resolving_head_ = &t;
   ++resolving_count_;
   // Every resolving transfer waits on c-ares' socket(s), as a waiter would.
@@ -45,9 +45,9 @@ void Multi::Impl::start_resolving(Transfer& t) {
 }
 
 void Multi::Impl::stop_resolving(Transfer& t) {
-  (t.resolving_prev ? t.resolving_prev->resolving_next : resolving_head_) = t.resolving_next;
-  if (t.resolving_next) t.resolving_next->resolving_prev = t.resolving_prev;
-  t.resolving_prev = t.resolving_next = nullptr;
+  (t.wait_prev ? t.wait_prev->wait_next : resolving_head_) = t.wait_next;
+  if (t.wait_next) t.wait_next->wait_prev = t.wait_prev;
+  t.wait_prev = t.wait_next = nullptr;
   --resolving_count_;
 }
 

@@ -2,6 +2,7 @@
 // lowest free fd, so the array stays about as long as the number of open sockets.
 #include <algorithm>
 
+#include "memory/block_pool.h"
 #include "sockindex/sockindex.h"
 
 namespace msb::detail {
@@ -11,7 +12,7 @@ namespace {
 class DirectSockIndex final : public SockIndex {
  public:
   ~DirectSockIndex() override {
-    for (SockEntry* e : slots_) delete e;
+    for (SockEntry* e : slots_) entries_.destroy(e);
   }
 
   SockEntry* find(int fd) override {
@@ -26,14 +27,14 @@ class DirectSockIndex final : public SockIndex {
       slots_.resize(std::max<std::size_t>(64, std::max(i + 1, slots_.size() * 2)), nullptr);
       ++resizes_;
     }
-    slots_[i] = new SockEntry(fd);
+    slots_[i] = entries_.make(fd);
     ++size_;
     return *slots_[i];
   }
   void erase(int fd) override {
     const auto i = static_cast<std::size_t>(fd);
     if (fd >= 0 && i < slots_.size() && slots_[i]) {
-      delete slots_[i];
+      entries_.destroy(slots_[i]);
       slots_[i] = nullptr;
       --size_;
     }
@@ -59,6 +60,7 @@ class DirectSockIndex final : public SockIndex {
 
  private:
   std::vector<SockEntry*> slots_;
+  BlockPool<SockEntry> entries_;  // see sockindex_hashed.h
   std::size_t size_ = 0;
   std::uint64_t lookups_ = 0;
   std::uint64_t probes_ = 0;

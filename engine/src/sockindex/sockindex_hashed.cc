@@ -4,16 +4,6 @@
 
 namespace msb::detail {
 
-BucketChains::~BucketChains() {
-  for (const Bucket& b : buckets_) {
-    for (SockEntry* e = b.head; e;) {
-      SockEntry* next = e->next;
-      delete e;
-      e = next;
-    }
-  }
-}
-
 SockEntry* BucketChains::unlink(std::size_t bucket, int fd) {
   Bucket& b = buckets_[bucket];
   for (SockEntry** link = &b.head; *link; link = &(*link)->next) {
