@@ -10,7 +10,7 @@ namespace msb::detail {
 namespace {
 
 // Bytes of what parse_ip() gives, to compare with what the remembering parser gives.
-std::string bytes(const std::optional<ResolvedAddress>& a) {
+std::string bytes(const ResolvedAddress* a) {
   if (!a) return "none";
   return std::string(reinterpret_cast<const char*>(&a->addr), a->len);
 }
@@ -28,7 +28,8 @@ TEST(LastHostParse, AgreesWithParseIpWhateverTheOrderOfHostsAndPorts) {
                {"10.0.0.1", 80}};
   for (const auto& s : steps) {
     SCOPED_TRACE(std::string(s.host) + ":" + std::to_string(s.port));
-    EXPECT_EQ(bytes(last.parse(s.host, s.port)), bytes(parse_ip(s.host, s.port)));
+    const auto expected = parse_ip(s.host, s.port);
+    EXPECT_EQ(bytes(last.parse(s.host, s.port)), bytes(expected ? &*expected : nullptr));
   }
   const auto v6 = last.parse("::1", 8443);
   ASSERT_TRUE(v6);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
@@ -44,13 +45,30 @@ inline bool is_token(std::string_view s) {
 // `token` equals `lowercase`, ignoring ASCII case, where `lowercase` holds only lowercase
 // letters, digits and '-': then OR-ing 0x20 into a token's byte lowers it and maps no other
 // tchar onto one of those.
+// Eight bytes at a time (the last word overlapping the one before): a field name costs a
+// few instructions rather than seven per byte.
 inline bool token_is(std::string_view token, std::string_view lowercase) {
-  if (token.size() != lowercase.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    diff |= static_cast<unsigned char>((static_cast<unsigned char>(token[i]) | 0x20) ^
-                                       static_cast<unsigned char>(lowercase[i]));
+  const std::size_t n = token.size();
+  if (n != lowercase.size()) return false;
+  if (n < 8) {
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      diff |= static_cast<unsigned char>((static_cast<unsigned char>(token[i]) | 0x20) ^
+                                         static_cast<unsigned char>(lowercase[i]));
+    }
+    return diff == 0;
   }
+  constexpr std::uint64_t kLower = 0x2020202020202020ull;
+  std::uint64_t diff = 0;
+  auto word = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    diff |= (word(token.data() + i) | kLower) ^ word(lowercase.data() + i);
+  }
+  diff |= (word(token.data() + n - 8) | kLower) ^ word(lowercase.data() + n - 8);
   return diff == 0;
 }
 

@@ -27,7 +27,7 @@ std::optional<ResolvedAddress> parse_ip(std::string_view text, std::uint16_t por
   return std::nullopt;
 }
 
-std::optional<ResolvedAddress> LastHostParse::parse(std::string_view host, std::uint16_t port) {
+const ResolvedAddress* LastHostParse::parse(std::string_view host, std::uint16_t port) {
   if (!known_ || host != host_) {
     known_ = false;
     addr_ = parse_ip(host, 0);
@@ -37,12 +37,10 @@ std::optional<ResolvedAddress> LastHostParse::parse(std::string_view host, std::
     } catch (const std::bad_alloc&) {  // not remembered, nothing else lost
     }
   }
-  std::optional<ResolvedAddress> out = addr_;
-  if (out) {
-    // sin_port and sin6_port sit at the same offset.
-    reinterpret_cast<sockaddr_in*>(&out->addr)->sin_port = htons(port);
-  }
-  return out;
+  if (!addr_) return nullptr;
+  // sin_port and sin6_port sit at the same offset.
+  reinterpret_cast<sockaddr_in*>(&addr_->addr)->sin_port = htons(port);
+  return &*addr_;
 }
 
 }  // namespace msb::detail

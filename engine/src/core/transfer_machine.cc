@@ -69,11 +69,10 @@ const char* state_name(TransferState s) {
 namespace {
 
 // The address of an IPv4/IPv6 literal host; nothing if `url`'s host is a name.
-std::optional<detail::ResolvedAddress> literal_address(detail::LastHostParse& parser,
-                                                       const detail::Url& url) {
-  auto a = parser.parse(url.host, url.port);
-  if (a && (a->addr.ss_family == AF_INET6) != url.ipv6_literal) a.reset();
-  return a;
+const detail::ResolvedAddress* literal_address(detail::LastHostParse& parser,
+                                               const detail::Url& url) {
+  const detail::ResolvedAddress* a = parser.parse(url.host, url.port);
+  return a && (a->addr.ss_family == AF_INET6) == url.ipv6_literal ? a : nullptr;
 }
 
 }  // namespace
@@ -193,7 +192,7 @@ void Multi::Impl::resolve_and_connect(Transfer& t) {
   t.addresses.clear();
   t.next_address = 0;
   // A literal is its only candidate: connected to without being stored in the transfer.
-  if (const auto literal = literal_address(last_host_, t.url)) {
+  if (const detail::ResolvedAddress* literal = literal_address(last_host_, t.url)) {
     if (t.timings.resolve_us < 0) t.timings.resolve_us = since_start_us(t);
     int last_error = ECONNREFUSED;
     if (!try_connect(t, *literal, &last_error)) finish(t, Result::couldnt_connect, last_error);

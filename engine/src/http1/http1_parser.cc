@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 namespace msb::detail {
 
@@ -41,9 +42,9 @@ bool parse_decimal(std::string_view s, std::uint64_t* out) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (!is_digit(c)) return false;
-    const unsigned d = c - '0';
-    if (n > (UINT64_MAX - d) / 10) return false;
-    n = n * 10 + d;
+    if (__builtin_mul_overflow(n, 10u, &n) || __builtin_add_overflow(n, c - '0', &n)) {
+      return false;
+    }
   }
   *out = n;
   return true;
@@ -135,10 +136,20 @@ void Http1Parser::begin_response() {
   state_ = State::status_line;
 }
 
+namespace {
+constexpr unsigned states_bit(std::initializer_list<int> states) {
+  unsigned bits = 0;
+  for (int s : states) bits |= 1u << s;
+  return bits;
+}
+}  // namespace
+
+// One bit test rather than a chain of compares: asked for every piece of every response.
 bool Http1Parser::is_line_state() const {
-  return state_ == State::status_line || state_ == State::header_line ||
-         state_ == State::chunk_size || state_ == State::chunk_data_end ||
-         state_ == State::trailer_line;
+  constexpr unsigned kLines =
+      states_bit({int(State::status_line), int(State::header_line), int(State::chunk_size),
+                  int(State::chunk_data_end), int(State::trailer_line)});
+  return (kLines >> static_cast<int>(state_)) & 1u;
 }
 
 bool Http1Parser::in_body() const {
@@ -170,8 +181,9 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
   Status st = Status::more;
   while (pos < len && st == Status::more) {
     if (is_line_state()) {
-      const bool in_headers = state_ == State::status_line || state_ == State::header_line ||
-                              state_ == State::trailer_line;
+      constexpr unsigned kHeaders =
+          states_bit({int(State::status_line), int(State::header_line), int(State::trailer_line)});
+      const bool in_headers = (kHeaders >> static_cast<int>(state_)) & 1u;
       const void* nl = std::memchr(data + pos, '\n', len - pos);
       const std::size_t end =
           nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : len;
@@ -282,7 +294,7 @@ Http1Parser::Status Http1Parser::on_status_line(std::string_view line) {
   // Empty lines between an interim response and the next status line carry nothing.
   if (line.empty() && informational_ > 0) return Status::more;
   // "HTTP/1.x SSS[ reason]"
-  if (line.size() < 12 || line.compare(0, 7, "HTTP/1.") != 0 ||
+  if (line.size() < 12 || std::memcmp(line.data(), "HTTP/1.", 7) != 0 ||
       (line[7] != '0' && line[7] != '1') || line[8] != ' ') {
     // Told apart only once the line failed, so a good status line pays nothing for it.
     if (!line.empty() && is_tls_record_start(line[0])) return fail(Result::tls_record_error);
@@ -332,10 +344,10 @@ Http1Parser::Status Http1Parser::on_header_line(std::string_view line, bool unfo
   }
   if (line.empty()) return on_headers_end();
   seen_field_ = true;
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
-    return fail(Result::bad_header);
-  }
+  // The name is a token up to the colon: one pass finds the colon and checks each byte.
+  std::size_t colon = 0;
+  while (colon < line.size() && is_tchar(static_cast<unsigned char>(line[colon]))) ++colon;
+  if (colon == 0 || colon == line.size() || line[colon] != ':') return fail(Result::bad_header);
   const Framing framing = framing_field(line.substr(0, colon));
   if (framing == Framing::none) return Status::more;
   pending_framing_ = static_cast<std::uint8_t>(framing);
@@ -352,6 +364,15 @@ Http1Parser::Status Http1Parser::interpret_field(std::string_view line) {
   const std::string_view value = trim(line.substr(colon + 1));
   switch (static_cast<Framing>(pending_framing_)) {
     case Framing::content_length: {
+      // One number is the usual value: read at once, where the list walk below cost 150
+      // instructions more per response (gate workload).
+      std::uint64_t n = 0;
+      if (parse_decimal(value, &n)) {
+        if (has_length_ && n != content_length_) return fail(Result::bad_content_length);
+        has_length_ = true;
+        content_length_ = n;
+        break;
+      }
       bool ok = true;
       for_each_token(value, [&](std::string_view tok) {
         std::uint64_t n = 0;
