@@ -185,6 +185,17 @@ const std::vector<Vector>& vectors() {
       {"nul_in_status", "HTTP/1.1 200 O\0K\r\n\r\n"s, false, Result::bad_status_line, 0, "", false},
       {"nul_in_header", "HTTP/1.1 200 OK\r\nX-A: b\0c\r\n\r\n"s, false, Result::bad_header, 200, "",
        false},
+      // Longer than 16 bytes: checked with memchr rather than the short strings' loop.
+      {"nul_in_a_long_status_reason", "HTTP/1.1 200 A reason longer than sixteen\0\r\n\r\n"s, false,
+       Result::bad_status_line, 0, "", false},
+      {"cr_in_a_long_value", "HTTP/1.1 200 OK\r\nX-A: a value longer than 16\rb\r\n\r\n", false,
+       Result::bad_header, 200, "", false},
+      {"nul_in_a_fold_of_a_pending_length", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n \0\r\n\r\nx"s,
+       false, Result::bad_header, 200, "", false},
+      // The length is whole once the next line starts without a fold: its own verdict comes
+      // first, whether that line arrived with it or later.
+      {"bad_length_before_a_nul_line", "HTTP/1.1 200 OK\r\nContent-Length: x\r\nX-A: \0\r\n\r\n"s,
+       false, Result::bad_content_length, 200, "", false},
       {"header_without_colon", "HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", false, Result::bad_header,
        200, "", false},
       {"space_before_colon", "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", false,

@@ -39,7 +39,7 @@ void Multi::Impl::requeue(Transfer& t) {
     if (t.timer.key == nearest) return;
     timers_->remove(&t.timer);
   }
-  if (nearest != kNever) timers_->insert(&t.timer, nearest);
+  if (nearest != kNever) queue_timer(&t.timer, nearest);
 }
 
 void Multi::Impl::queue_start(Transfer& t) {
@@ -73,8 +73,12 @@ void Multi::Impl::start_queued() {
   }
 }
 
-void Multi::Impl::run_expired() {
-  start_queued();
+void Multi::Impl::queue_timer(detail::TimerNode* node, std::int64_t key) {
+  timers_->insert(node, key);
+  timers_floor_ = std::min(timers_floor_, key);
+}
+
+void Multi::Impl::run_timers() {
   while (detail::TimerNode* node = timers_->pop_expired(now_)) {
     if (node->owner) {
       Transfer& t = *static_cast<Transfer*>(node->owner);
@@ -87,6 +91,7 @@ void Multi::Impl::run_expired() {
       resolver_->on_timeout();
     }
   }
+  timers_floor_ = timers_->nearest();
 }
 
 void Multi::Impl::on_expired(Transfer& t) {

@@ -33,8 +33,9 @@ int Multi::Impl::socket_action(int fd, int events) {
   // As libcurl does, also act on anything already due: the application's timer may be
   // late, and a busy socket must not starve the deadlines.
   run_expired();
-  fail_refused();
-  update_timer();
+  // Both nearly always have nothing to do: asked here, without a call per event.
+  if (!refused_.empty()) fail_refused();
+  if (opt_.timer_fn) update_timer();
   if (opt_.instrument) {
     const auto dt = static_cast<std::uint64_t>(clock_.now_ns() - t0);
     (fd == kSocketTimeout ? stats_.socket_action_timer_ns : stats_.socket_action_socket_ns)

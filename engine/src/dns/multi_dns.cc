@@ -112,7 +112,7 @@ void Multi::Impl::resolver_timer(std::int64_t deadline) {
     if (resolver_timer_.key == deadline) return;
     timers_->remove(&resolver_timer_);
   }
-  if (deadline != detail::kNever) timers_->insert(&resolver_timer_, deadline);
+  if (deadline != detail::kNever) queue_timer(&resolver_timer_, deadline);
 }
 
 }  // namespace msb

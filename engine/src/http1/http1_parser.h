@@ -116,7 +116,8 @@ class Http1Parser {
   Status on_line(std::string_view line, bool unfolded);
   Status on_status_line(std::string_view line);
   Status on_header_line(std::string_view line, bool unfolded);
-  Status interpret_field(std::string_view line);  // a whole (unfolded) framing field
+  // A whole (unfolded) framing field, its colon at `colon`.
+  Status interpret_field(std::string_view line, std::size_t colon);
   Status on_headers_end();
   Status on_chunk_size(std::string_view line);
   Status on_trailer_line(std::string_view line);
