@@ -116,6 +116,8 @@ class Http1Parser {
   Status on_line(std::string_view line, bool unfolded);
   Status on_status_line(std::string_view line);
   Status on_header_line(std::string_view line, bool unfolded);
+  // The pending framing field (all of line_), now known to be whole.
+  Status take_pending();
   // A whole (unfolded) framing field, its colon at `colon`.
   Status interpret_field(std::string_view line, std::size_t colon);
   Status on_headers_end();
