@@ -149,14 +149,18 @@ void Multi::Impl::receive(Transfer& t, int fd) {
       }
       return finish(t, t.parser.error());
     }
-    if (t.timings.first_byte_us < 0) t.timings.first_byte_us = since_start_us(t);
+    if (!t.first_byte_seen) {
+      t.first_byte_seen = true;
+      t.timings.first_byte_us = since_start_us(t);
+    }
     t.received += r.n;
     const char* data = recv_buffer_.data();
     std::size_t left = r.n;
     while (left > 0) {
       if (!t.parser.started()) t.first_byte_ns = now_;
       std::size_t used = 0;
-      const auto st = t.parser.feed(data, left, &used, detail::BodySink{&body_to_sink, &t});
+      const auto sink = t.has_sink ? detail::BodySink{&body_to_sink, &t} : detail::BodySink{};
+      const auto st = t.parser.feed(data, left, &used, sink);
       if (st == detail::Http1Parser::Status::error) return finish(t, t.parser.error());
       if (st != detail::Http1Parser::Status::done) break;
       data += used;

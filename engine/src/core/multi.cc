@@ -193,6 +193,7 @@ AddResult Multi::Impl::add_or_throw(TransferSpec spec) {
   t->url = std::move(parsed.url);
   t->extra_headers = std::move(extra);
   t->sink = std::move(spec.sink);
+  t->has_sink = static_cast<bool>(t->sink);
   t->user = spec.user;
   t->connect_timeout_ms = spec.connect_timeout_ms;
   t->total_timeout_ms = spec.total_timeout_ms;

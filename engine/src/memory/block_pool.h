@@ -49,7 +49,7 @@ class BlockPool {
   ~BlockPool() {
     for (Slot* b : blocks_) {
       MSB_POOL_UNPOISON(b, sizeof(Slot) * kPerBlock);
-      ::operator delete(b);
+      ::operator delete (b, std::align_val_t{alignof(Slot)});
     }
   }
 
@@ -107,7 +107,10 @@ class BlockPool {
   void grow() {
     // Room first, so that a failure leaves nothing to undo.
     if (blocks_.size() == blocks_.capacity()) blocks_.reserve(2 * blocks_.size() + 8);
-    current_ = static_cast<Slot*>(::operator new(sizeof(Slot) * kPerBlock));
+    // Aligned as T asks (a cache line, for some): every object then starts where T's layout
+    // expects it to.
+    current_ = static_cast<Slot*>(
+        ::operator new (sizeof(Slot) * kPerBlock, std::align_val_t{alignof(Slot)}));
     blocks_.push_back(current_);
     used_ = 0;
     MSB_POOL_POISON(current_, sizeof(Slot) * kPerBlock);

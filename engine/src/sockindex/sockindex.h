@@ -30,14 +30,17 @@ struct SockWaiter {
   std::uint8_t want = kPollNone;  // what this transfer wants of the socket
 };
 
-struct SockEntry {
+// One cache line, aligned to one: an event reads its entry (the waiters, whether c-ares owns
+// the socket) as a single cold line. 72 bytes at any offset often took two
+// (tools/lines-per-event.sh).
+struct alignas(64) SockEntry {
   explicit SockEntry(int f) : fd(f) {}
   int fd;
-  int reported = kPollNone;   // what the socket callback was last told
-  void* socketp = nullptr;    // assign()ed by the application
-  int resolver_want = 0;      // c-ares' own socket: what c-ares wants (its waiters: lookups)
-  SockEntry* next = nullptr;  // chain link for the hashed variants
-  SockWaiter first;           // the common case: one transfer per socket
+  std::uint8_t reported = kPollNone;  // what the socket callback was last told
+  std::uint8_t resolver_want = 0;  // c-ares' own socket: what c-ares wants (its waiters: lookups)
+  void* socketp = nullptr;         // assign()ed by the application
+  SockEntry* next = nullptr;       // chain link for the hashed variants
+  SockWaiter first;                // the common case: one transfer per socket
   std::vector<SockWaiter> more;
 
   // The union of what the waiters want.
@@ -47,6 +50,7 @@ struct SockEntry {
   SockWaiter& add_waiter(Transfer* t);
   void drop_waiter(const Transfer* t);
 };
+static_assert(sizeof(SockEntry) == 64, "one cache line");
 
 class SockIndex {
  public:
