@@ -123,13 +123,14 @@ void Multi::Impl::on_expired(Transfer& t) {
   requeue(t);
 }
 
-// Tells the application about the nearest deadline, only when it changed (libcurl's
-// Curl_update_timer).
+// The nearest deadline of all: the timer queue's, or at once when transfers wait to start.
 std::int64_t Multi::Impl::nearest_deadline() const {
   const std::int64_t nearest = timers_->nearest();
   return starting_head_ ? std::min(nearest, starting_since_) : nearest;
 }
 
+// Tells the application about the nearest deadline, only when it changed (libcurl's
+// Curl_update_timer).
 void Multi::Impl::update_timer() {
   if (!opt_.timer_fn) return;
   const std::int64_t nearest = nearest_deadline();
