@@ -232,7 +232,7 @@ Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::si
       // The whole line, copied only where it must be: a line that arrived whole is read
       // where it lies; one whose start came in an earlier read is joined in a scratch
       // buffer that keeps its storage (line_ would allocate for any line over 15 bytes);
-      // behind a pending framing field it joins that field in line_.
+      // a fold of a pending framing field joins that field in line_.
       std::string_view line;
       if (line_.empty()) {
         line = std::string_view(data + pos, end - pos);

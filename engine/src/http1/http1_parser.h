@@ -144,8 +144,9 @@ class Http1Parser {
   std::uint64_t body_bytes_ = 0;
   // The unfinished line. While a framing field (Content-Length, Transfer-Encoding,
   // Connection) may still be continued by an obs-fold (its line ended a read, or a fold
-  // follows), its whole line stays at the front, pending_ bytes long, and the next line is
-  // read after it. Lines that arrive whole are never copied here.
+  // follows), its whole line stays at the front, pending_ bytes long, and a fold is read
+  // after it; the next line's first byte, if not a fold, makes it whole (feed()). Lines that
+  // arrive whole are never copied here.
   std::string line_;
   std::uint32_t pending_ = 0;
   std::uint8_t pending_framing_ = 0;  // which framing field is pending
