@@ -5,7 +5,7 @@
 // transfers nothing of a transfer stays in a 32 KiB cache between its events, so the misses
 // per event count the cold lines an event touches (socket index, entry, transfer, parser).
 //
-// Usage: trickle_workload [--transfers N] [--events N]
+// Usage: trickle_workload [--transfers N] [--events N] [--sockindex chained|resizable|direct]
 // Prints one JSON object: transfers, events, socket_action calls during the trickle.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -41,12 +41,15 @@ using namespace msb;
 
 int main(int argc, char** argv) {
   int transfers = 4000, events = 20000;
+  MultiOptions opt;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--transfers") {
       transfers = std::stoi(argv[i + 1]);
     } else if (k == "--events") {
       events = std::stoi(argv[i + 1]);
+    } else if (k == "--sockindex" && parse_sockindex(argv[i + 1])) {
+      opt.sockindex = *parse_sockindex(argv[i + 1]);
     } else {
       std::fprintf(stderr, "trickle_workload: bad option %s\n", argv[i]);
       return 2;
@@ -59,7 +62,6 @@ int main(int argc, char** argv) {
 
   bench::SocketpairSys sys;
   std::vector<int> fds;
-  MultiOptions opt;
   opt.sys = &sys;
   opt.instrument = false;  // the scenario's own histogram is a separate, measured cost
   opt.socket_fn = [&](int fd, int what, void*) {

@@ -3,9 +3,12 @@
 # bench/trickle_workload: instructions, data reads and writes, and first-level cache misses
 # per socket_action (a miss per cold line touched: see the workload's comment). Exact for a
 # build; compare builds with it, not machines.
-#   tools/lines-per-event.sh BUILD_DIR [workload args]
+#   tools/lines-per-event.sh BUILD_DIR [--transfers N] [--events N] [--sockindex KIND]
+# MSB_CACHE_ARGS passes callgrind a cache geometry: with tiny caches, e.g.
+# "--I1=1024,2,64 --D1=1024,2,64", every event starts as cold as after the kernel's recv has
+# run, and the I1 misses count the code lines an event executes.
 set -euo pipefail
-build=${1:?usage: lines-per-event.sh BUILD_DIR [--transfers N] [--events N]}
+build=${1:?usage: lines-per-event.sh BUILD_DIR [--transfers N] [--events N] [--sockindex KIND]}
 shift
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -14,7 +17,7 @@ trap 'rm -rf "$out"' EXIT
 count() {  # $1: name; the rest: workload args
   local name=$1
   shift
-  valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$out/$name.cg" \
+  valgrind --tool=callgrind --cache-sim=yes ${MSB_CACHE_ARGS:-} --callgrind-out-file="$out/$name.cg" \
     --toggle-collect='msb::Multi::socket_action(int, int)' \
     "$build/bench/trickle_workload" "$@" > "$out/$name.json" 2> "$out/$name.log"
 }
@@ -30,6 +33,7 @@ for i in "${!names[@]}"; do
     Ir) what="instructions" ;;
     Dr) what="data reads" ;;
     Dw) what="data writes" ;;
+    I1mr) what="I1 misses (code lines fetched)" ;;
     D1mr) what="D1 read misses (cold lines read)" ;;
     D1mw) what="D1 write misses" ;;
     *) continue ;;

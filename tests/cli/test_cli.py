@@ -49,7 +49,7 @@ def test_small_scenario_writes_consistent_results(tmp_path):
     assert h["count"] > 0 and sum(n for _, n in h["buckets_ns"]) == h["count"]
     assert 0 < h["p50_us"] <= h["p99_us"] <= h["max_us"]
     si = one["sockindex"]
-    assert si["variant"] == "resizable" and si["size"] == 300
+    assert si["variant"] == "direct" and si["size"] == 300
     assert sum(si["occupancy"]) == si["buckets"]
     assert sum(k * n for k, n in enumerate(si["occupancy"])) == si["size"]
     assert si["lookups"] >= h["count"]  # one lookup per socket call, measured phase only

@@ -40,4 +40,5 @@ def test_reports_instructions_and_cold_lines_per_event():
     # A difference of two runs: a count the trickle hardly adds to may come out a hair below 0.
     assert rows["D1 write misses"] > -1
     assert set(rows) == {"instructions", "data reads", "data writes",
-                         "D1 read misses (cold lines read)", "D1 write misses"}
+                         "I1 misses (code lines fetched)", "D1 read misses (cold lines read)",
+                         "D1 write misses"}

@@ -51,7 +51,7 @@ struct RunConfig {
   std::string engine = "msbench";
   std::string libcurl;  // the libcurl build the libcurl engine loads; "": the linked one
   std::string backend = "epoll";
-  std::string sockindex = "resizable";
+  std::string sockindex = "direct";
   std::uint32_t buckets = 911;
   std::string timers = "splay";
   bool instrument = true;

@@ -69,7 +69,7 @@ struct MultiOptions {
   SocketCallback socket_fn;
   TimerCallback timer_fn;
   ResponseCallback response_fn;  // optional
-  SockIndexKind sockindex = SockIndexKind::resizable;
+  SockIndexKind sockindex = SockIndexKind::direct;
   unsigned sockindex_buckets = 911;  // chained only
   TimerKind timers = TimerKind::splay;
   bool instrument = true;                   // time each socket_action()/perform() call

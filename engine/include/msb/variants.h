@@ -12,7 +12,7 @@ namespace msb {
 enum class SockIndexKind : std::uint8_t {
   chained,    // fixed bucket count, fd % buckets (curl 2006: 7 or 97; curl today: 911)
   resizable,  // power-of-two buckets, doubled to keep load <= 1
-  direct,     // array indexed by fd
+  direct,     // array of entries indexed by fd (the default)
 };
 enum class TimerKind : std::uint8_t {
   splay,  // splay tree (curl's choice): the reference
