@@ -38,12 +38,7 @@ class DirectSockIndex final : public SockIndex {
   SockEntry* find(int fd) override {
     ++lookups_;
     ++probes_;
-    const auto i = static_cast<std::size_t>(fd);
-    if (fd < 0 || (i >> kChunkBits) >= chunks_.size()) return nullptr;
-    SockEntry* c = chunks_[i >> kChunkBits].get();
-    if (!c) return nullptr;
-    SockEntry* e = &c[i & (kChunk - 1)];
-    return MSB_SLOT_FREE(e) ? nullptr : e;
+    return live(fd);
   }
   SockEntry& insert(int fd) override {
     const auto i = static_cast<std::size_t>(fd);
@@ -65,7 +60,7 @@ class DirectSockIndex final : public SockIndex {
     return e;
   }
   void erase(int fd) override {
-    if (SockEntry* e = find(fd)) {
+    if (SockEntry* e = live(fd)) {
       *e = SockEntry();  // a free slot again; frees the waiters' list with it
       MSB_POOL_POISON(e, sizeof *e);
       --size_;
@@ -95,6 +90,16 @@ class DirectSockIndex final : public SockIndex {
   }
 
  private:
+  // fd's entry if it is in use (not counted as a lookup: erase() asks too).
+  SockEntry* live(int fd) const {
+    const auto i = static_cast<std::size_t>(fd);
+    if (fd < 0 || (i >> kChunkBits) >= chunks_.size()) return nullptr;
+    SockEntry* c = chunks_[i >> kChunkBits].get();
+    if (!c) return nullptr;
+    SockEntry* e = &c[i & (kChunk - 1)];
+    return MSB_SLOT_FREE(e) ? nullptr : e;
+  }
+
   // Chunks are made on a fd's first insert and kept until the index dies.
   std::vector<std::unique_ptr<SockEntry[]>> chunks_;
   std::size_t size_ = 0;
