@@ -68,10 +68,18 @@ int main(int argc, char** argv) {
     if (what == kPollIn) fds.push_back(fd);
     return 0;
   };
+  long timer_ms = -1;  // an application's timer, as every backend's loop holds one
+  opt.timer_fn = [&](long ms) {
+    timer_ms = ms;
+    return 0;
+  };
   Multi multi(opt);
   for (int i = 0; i < transfers; ++i) {
     TransferSpec s;
     s.url = "http://127.0.0.1:1/";
+    // As the runner's workload sets one (longer than the run): every transfer has a deadline
+    // in the timer queue, which each event's update_timer() asks about.
+    s.total_timeout_ms = 600'000;
     multi.add(s);
   }
   multi.socket_action(kSocketTimeout, 0);

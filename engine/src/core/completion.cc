@@ -52,7 +52,7 @@ void Multi::Impl::finish(Transfer& t, Result result, int os_error) {
   ++stats_.by_result[static_cast<std::size_t>(result)];
   if (queued) return release_slot(t);  // t is gone after this
   --live_;
-  if (t.timer.queued) timers_->remove(&t.timer);
+  if (t.timer.queued) unqueue_timer(&t.timer);
   t.timings.total_us = t.start_ns ? since_start_us(t) : 0;
   t.undelivered_next = nullptr;
   (undelivered_tail_ ? undelivered_tail_->undelivered_next : undelivered_head_) = &t;
@@ -83,7 +83,7 @@ void Multi::Impl::release_slot(Transfer& t) {
 }
 
 void Multi::Impl::free_slot(Transfer& t) {
-  if (t.timer.queued) timers_->remove(&t.timer);
+  if (t.timer.queued) unqueue_timer(&t.timer);
   const std::uint32_t slot = t.slot;
   slots_[slot].reset();
   free_slots_.push_back(slot);  // reserved by add(): cannot throw

@@ -37,13 +37,14 @@ void Multi::Impl::requeue(Transfer& t) {
   const std::int64_t nearest = *std::min_element(t.deadline.begin(), t.deadline.end());
   if (t.timer.queued) {
     if (t.timer.key == nearest) return;
-    timers_->remove(&t.timer);
+    unqueue_timer(&t.timer);
   }
   if (nearest != kNever) queue_timer(&t.timer, nearest);
 }
 
 void Multi::Impl::queue_start(Transfer& t) {
   if (!starting_head_) starting_since_ = now_;
+  deadlines_changed_ = true;
   t.wait_next = nullptr;
   t.wait_prev = starting_tail_;
   (starting_tail_ ? starting_tail_->wait_next : starting_head_) = &t;
@@ -53,6 +54,7 @@ void Multi::Impl::queue_start(Transfer& t) {
 // Idempotent: a transfer in init is in the list unless start_queued() took it out.
 void Multi::Impl::unqueue_start(Transfer& t) {
   if (!t.wait_prev && starting_head_ != &t) return;
+  deadlines_changed_ = true;
   (t.wait_prev ? t.wait_prev->wait_next : starting_head_) = t.wait_next;
   (t.wait_next ? t.wait_next->wait_prev : starting_tail_) = t.wait_prev;
   t.wait_prev = t.wait_next = nullptr;
@@ -76,6 +78,7 @@ void Multi::Impl::start_queued() {
 void Multi::Impl::queue_timer(detail::TimerNode* node, std::int64_t key) {
   timers_->insert(node, key);
   timers_floor_ = std::min(timers_floor_, key);
+  deadlines_changed_ = true;
 }
 
 void Multi::Impl::run_timers() {
@@ -92,6 +95,7 @@ void Multi::Impl::run_timers() {
     }
   }
   timers_floor_ = timers_->nearest();
+  deadlines_changed_ = true;
 }
 
 void Multi::Impl::on_expired(Transfer& t) {
@@ -132,6 +136,8 @@ std::int64_t Multi::Impl::nearest_deadline() const {
 // Tells the application about the nearest deadline, only when it changed (libcurl's
 // Curl_update_timer).
 void Multi::Impl::update_timer() {
+  if (!deadlines_changed_) return;
+  deadlines_changed_ = false;
   if (!opt_.timer_fn) return;
   const std::int64_t nearest = nearest_deadline();
   if (nearest == kNever) {

@@ -13,6 +13,7 @@ int Multi::Impl::socket_action(int fd, int events) {
   ++stats_.socket_action_calls;
   if (fd == kSocketTimeout) {
     timer_armed_ = false;  // the application's one-shot timer has fired
+    deadlines_changed_ = true;
   } else if (detail::SockEntry* e = index_->find(fd)) {
     if (e->resolver_want) {
       // c-ares' socket: one pass of c-ares answers whichever lookups the bytes complete,
@@ -35,9 +36,9 @@ int Multi::Impl::socket_action(int fd, int events) {
   run_expired();
   // Both nearly always have nothing to do: asked here, without a call per event.
   if (!refused_.empty()) fail_refused();
-  if (opt_.timer_fn) update_timer();
-  if (opt_.instrument) {
-    const auto dt = static_cast<std::uint64_t>(clock_.now_ns() - t0);
+  if (deadlines_changed_) update_timer();
+  if (instrument_) {
+    const auto dt = static_cast<std::uint64_t>(read_clock() - t0);
     (fd == kSocketTimeout ? stats_.socket_action_timer_ns : stats_.socket_action_socket_ns)
         .record(dt);
   }
@@ -60,8 +61,9 @@ int Multi::Impl::perform() {
   run_expired();
   fail_refused();
   timer_armed_ = false;  // perform() users poll timeout() rather than hold a timer
+  deadlines_changed_ = true;
   update_timer();
-  if (opt_.instrument) stats_.perform_ns.record(static_cast<std::uint64_t>(clock_.now_ns() - t0));
+  if (instrument_) stats_.perform_ns.record(static_cast<std::uint64_t>(read_clock() - t0));
   return running();
 }
 

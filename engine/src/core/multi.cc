@@ -78,12 +78,14 @@ void Multi::reset_timing_stats() {
 Multi::Impl::Impl(MultiOptions options)
     : opt_(std::move(options)),
       sys_(opt_.sys ? *opt_.sys : SysCalls::real()),
-      clock_(opt_.clock ? *opt_.clock : Clock::real()),
       index_(detail::make_sockindex(opt_.sockindex, opt_.sockindex_buckets)),
-      timers_(detail::make_timer_queue(opt_.timers)),
-      cache_(opt_.max_cached_connections),
+      clock_(opt_.clock ? *opt_.clock : Clock::real()),
+      real_clock_(&clock_ == &Clock::real()),
+      instrument_(opt_.instrument),
+      recv_buffer_(16 * 1024),
       tcp_(sys_),
-      recv_buffer_(16 * 1024) {}
+      timers_(detail::make_timer_queue(opt_.timers)),
+      cache_(opt_.max_cached_connections) {}
 
 Multi::Impl::~Impl() {
   tick();

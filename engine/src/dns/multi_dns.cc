@@ -110,7 +110,7 @@ void Multi::Impl::continue_resolved(Transfer& t, Result result,
 void Multi::Impl::resolver_timer(std::int64_t deadline) {
   if (resolver_timer_.queued) {
     if (resolver_timer_.key == deadline) return;
-    timers_->remove(&resolver_timer_);
+    unqueue_timer(&resolver_timer_);
   }
   if (deadline != detail::kNever) queue_timer(&resolver_timer_, deadline);
 }

@@ -22,7 +22,8 @@ namespace msb::detail {
 
 namespace {
 
-class DirectSockIndex final : public SockIndex {
+// Aligned: its own fields (the vtable pointer, the chunk table, the counters) are one line.
+class alignas(64) DirectSockIndex final : public SockIndex {
  public:
   // 256 entries (16 KiB) per chunk: the table stays a few hundred bytes at 19,000 sockets,
   // and a process whose fds are sparse pays 16 KiB per 256 fd numbers in use, not per fd.
