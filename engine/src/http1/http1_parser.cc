@@ -189,18 +189,8 @@ Http1Parser::Status Http1Parser::fail(Result r) {
   return Status::error;
 }
 
-Http1Parser::Status Http1Parser::feed(const char* data, std::size_t len, std::size_t* consumed,
-                                      BodySink sink) {
-  // A trickle's event, first: bytes inside a body of known length that they do not finish.
-  // The loop below does the same for them after its per-state tests (tools/lines-per-event.sh:
-  // 328 -> 304 instructions and 40 -> 38 code lines per trickle event).
-  if (state_ == State::body_length && len < remaining_) {
-    if (sink.fn) sink.fn(sink.ctx, data, len);
-    body_bytes_ += len;
-    remaining_ -= len;
-    *consumed = len;
-    return Status::more;
-  }
+Http1Parser::Status Http1Parser::feed_any(const char* data, std::size_t len, std::size_t* consumed,
+                                          BodySink sink) {
   std::size_t pos = 0;
   Status st = Status::more;
   while (pos < len && st == Status::more) {

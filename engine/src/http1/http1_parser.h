@@ -83,7 +83,20 @@ class Http1Parser {
 
   // Parses up to `len` bytes; *consumed tells how many were used (fewer than len only once
   // done or on error). Body bytes go to `sink`.
-  Status feed(const char* data, std::size_t len, std::size_t* consumed, BodySink sink);
+  Status feed(const char* data, std::size_t len, std::size_t* consumed, BodySink sink) {
+    // A trickle's event, inline: bytes inside a body of known length that they do not finish.
+    // feed_any() does the same after its per-state tests and a large function's prologue
+    // (tools/lines-per-event.sh, per trickle event: 328 instructions and 40 code lines through
+    // feed_any() alone, 304 and 38 with this test as its first branch, 259 and 32 here).
+    if (state_ == State::body_length && len < remaining_) {
+      if (sink.fn) sink.fn(sink.ctx, data, len);
+      body_bytes_ += len;
+      remaining_ -= len;
+      *consumed = len;
+      return Status::more;
+    }
+    return feed_any(data, len, consumed, sink);
+  }
   // The peer closed the connection: done for a close-delimited body, else an error.
   Status eof();
 
@@ -111,6 +124,7 @@ class Http1Parser {
   };
 
   bool is_line_state() const;
+  Status feed_any(const char* data, std::size_t len, std::size_t* consumed, BodySink sink);
   Status fail(Result r);
   // `unfolded`: the next byte is here and starts no obs-fold.
   Status on_line(std::string_view line, bool unfolded);
