@@ -261,9 +261,7 @@ Http1Parser::Status Http1Parser::feed_any(const char* data, std::size_t len, std
       case State::chunk_data: {
         const std::size_t n =
             static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, len - pos));
-        if (sink.fn) sink.fn(sink.ctx, data + pos, n);
-        body_bytes_ += n;
-        remaining_ -= n;
+        take_body(data + pos, n, sink);
         pos += n;
         if (remaining_ == 0) {
           if (state_ == State::body_length) {
