@@ -43,6 +43,7 @@ def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
             assert one["callbacks"]["timer"] == 0  # the floor keeps no timer
         else:
             assert one["ratio_to_floor"]["p50"] > 0 and one["ratio_to_floor"]["cpu_per_event"] > 0
+            assert one["ratio_to_floor"]["ramp"] > 0
         if engine == "msbench":
             ratio = one["ratio_to_libcurl"]
             assert ratio["p50"] > 0 and ratio["rss_per_connection"] >= 0
@@ -52,6 +53,14 @@ def test_tiny_compare_runs_every_engine_alternating_with_ratios(tmp_path):
     m, f = runs[0], runs[2]
     assert abs(m["ratio_to_floor"]["p50"] -
                m["socket_action_us"]["socket"]["p50_us"] / f["socket_action_us"]["socket"]["p50_us"]) < 1e-6
+    assert abs(m["ratio_to_floor"]["ramp"] - m["phases"]["ramp_s"] / f["phases"]["ramp_s"]) < 1e-6
+    # The table's conn/s column is the ramp's achieved rate (one repetition per row here:
+    # the median of pairs 0 and 1 of the same engine).
+    table = r.stdout[r.stdout.index("engines compared pair by pair"):].splitlines()
+    assert table[1].split()[10] == "conn/s"  # "p50 us" and the like are two words
+    floor_row = next(line.split() for line in table[2:] if line.split()[2] == "floor")
+    rates = sorted(x["connect_rate"]["achieved"] for x in runs if x["config"]["engine"] == "floor")
+    assert float(floor_row[7]) == pytest.approx(sum(rates) / 2, abs=0.51)
 
 
 def test_a_scheme_sweep_compares_each_scheme_on_its_own(tmp_path):

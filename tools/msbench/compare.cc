@@ -38,7 +38,10 @@ const RunResult* partner(const std::vector<RunResult>& runs, const RunResult& r,
 nlohmann::json ratio_json(const RunResult& r, const RunResult& base, bool with_rss) {
   nlohmann::json j = {{"p50", ratio(p_us(r, 0.5), p_us(base, 0.5))},
                       {"p99", ratio(p_us(r, 0.99), p_us(base, 0.99))},
-                      {"cpu_per_event", ratio(cpu_per_event_us(r), cpu_per_event_us(base))}};
+                      {"cpu_per_event", ratio(cpu_per_event_us(r), cpu_per_event_us(base))},
+                      // The ramp's length: how much the engine adds to opening connections
+                      // (1.0 where the asked connect_rate, not either side, set the pace).
+                      {"ramp", ratio(r.ramp_s, base.ramp_s)}};
   if (with_rss) j["rss_per_connection"] = ratio(rss_per_connection(r), rss_per_connection(base));
   return j;
 }
@@ -100,9 +103,9 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
     const auto curl = p.by_engine.find("libcurl");
     if (!header) {
       fmt::print(out, "\nengines compared pair by pair (median over repetitions)\n");
-      fmt::print(out, "{:>8} {:<11} {:<8} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "conns",
-                 tls_seen ? "backend/sch" : "backend", "engine", "p50 us", "p99 us", "cpu/ev us",
-                 "B/conn", "p50/floor", "p99/floor", "p50/curl");
+      fmt::print(out, "{:>8} {:<11} {:<8} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+                 "conns", tls_seen ? "backend/sch" : "backend", "engine", "p50 us", "p99 us",
+                 "cpu/ev us", "B/conn", "conn/s", "p50/floor", "p99/floor", "p50/curl");
       header = true;
     }
     if (builds_swept && curl != p.by_engine.end())
@@ -110,12 +113,13 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
     for (const char* engine : {"msbench", "libcurl", "floor"}) {
       auto it = p.by_engine.find(engine);
       if (it == p.by_engine.end()) continue;
-      std::vector<double> p50, p99, cpu, rss, p50_floor, p99_floor, p50_curl;
+      std::vector<double> p50, p99, cpu, rss, rate, p50_floor, p99_floor, p50_curl;
       for (const RunResult* r : it->second) {
         p50.push_back(p_us(*r, 0.5));
         p99.push_back(p_us(*r, 0.99));
         cpu.push_back(cpu_per_event_us(*r));
         rss.push_back(rss_per_connection(*r));
+        rate.push_back(r->connect_rate_achieved());  // over the whole ramp, every worker
         if (const RunResult* f = partner(runs, *r, "floor"); f && r->config.engine != "floor") {
           p50_floor.push_back(ratio(p_us(*r, 0.5), p_us(*f, 0.5)));
           p99_floor.push_back(ratio(p_us(*r, 0.99), p_us(*f, 0.99)));
@@ -127,10 +131,12 @@ void print_comparison(const std::vector<RunResult>& runs, std::FILE* out) {
       auto cell = [](const std::vector<double>& v) {
         return v.empty() ? std::string("-") : fmt::format("{:.2f}", median(v));
       };
-      fmt::print(out, "{:>8} {:<11} {:<8} {:>8.2f} {:>8.2f} {:>10.2f} {:>9.0f} {:>9} {:>9} {:>9}\n",
-                 p.connections, tls_seen ? p.backend + "/" + p.scheme : p.backend, engine,
-                 median(p50), median(p99), median(cpu), median(rss), cell(p50_floor),
-                 cell(p99_floor), cell(p50_curl));
+      fmt::print(
+          out,
+          "{:>8} {:<11} {:<8} {:>8.2f} {:>8.2f} {:>10.2f} {:>9.0f} {:>9.0f} {:>9} {:>9} {:>9}\n",
+          p.connections, tls_seen ? p.backend + "/" + p.scheme : p.backend, engine, median(p50),
+          median(p99), median(cpu), median(rss), median(rate), cell(p50_floor), cell(p99_floor),
+          cell(p50_curl));
     }
   }
 }

@@ -13,7 +13,8 @@
 namespace msb::cli {
 
 // For run `i`: {"ratio_to_floor": {...}, "ratio_to_libcurl": {...}} with p50, p99,
-// cpu_per_event (and rss_per_connection against libcurl), for whichever partners exist.
+// cpu_per_event, ramp (its length) and rss_per_connection against libcurl, for whichever
+// partners exist.
 nlohmann::json ratios_for(const std::vector<RunResult>& runs, std::size_t i);
 
 // Prints one line per sweep point that compared engines; nothing when none did.
