@@ -20,13 +20,7 @@ int Multi::Impl::socket_action(int fd, int events) {
       // waking every transfer that waited on them (and maybe closing this socket).
       resolver_->process(fd, events);
     } else if (!e->more.empty()) {
-      // Several transfers share the socket; stepping one may end it and change the list.
-      waiting_.clear();
-      waiting_.push_back(e->first.transfer->id);
-      for (const auto& w : e->more) waiting_.push_back(w.transfer->id);
-      for (TransferId id : waiting_) {
-        if (Transfer* t = lookup(id)) step_guarded(*t, fd, events);
-      }
+      step_sharers(*e, fd, events);
     } else if (e->first.transfer) {
       step_guarded(*e->first.transfer, fd, events);
     }
@@ -43,6 +37,16 @@ int Multi::Impl::socket_action(int fd, int events) {
         .record(dt);
   }
   return running();
+}
+
+void Multi::Impl::step_sharers(detail::SockEntry& e, int fd, int events) {
+  // Stepping one may end the socket and change the list: the ids first.
+  waiting_.clear();
+  waiting_.push_back(e.first.transfer->id);
+  for (const auto& w : e.more) waiting_.push_back(w.transfer->id);
+  for (TransferId id : waiting_) {
+    if (Transfer* t = lookup(id)) step_guarded(*t, fd, events);
+  }
 }
 
 int Multi::Impl::perform() {

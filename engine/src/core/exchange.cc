@@ -134,21 +134,7 @@ void Multi::Impl::receive(Transfer& t, int fd) {
       return;
     }
     if (t.turned) turn(t, kPollIn);
-    if (r.status == IoResult::error) {
-      if (retry_on_fresh_connection(t)) return;
-      return finish(t, r.code != Result::ok ? r.code : Result::recv_error, r.err);
-    }
-    if (r.status == IoResult::eof) {
-      if (retry_on_fresh_connection(t)) return;
-      if (t.parser.eof() == detail::Http1Parser::Status::done) {
-        // A body delimited by the close; over TLS, a close without close_notify could be
-        // anyone's cut.
-        if (r.code == Result::tls_truncated) return finish(t, Result::tls_truncated);
-        response_complete(t, 0);
-        return;
-      }
-      return finish(t, t.parser.error());
-    }
+    if (r.status != IoResult::done) return receive_ended(t, r);
     if (!t.first_byte_seen) {
       t.first_byte_seen = true;
       t.timings.first_byte_us = since_start_us(t);
@@ -170,6 +156,22 @@ void Multi::Impl::receive(Transfer& t, int fd) {
     }
     if (!r.more && (r.n < recv_buffer_.size() || round >= 3)) return;
   }
+}
+
+// The connection's end (eof) or a failed recv. Out of receive()'s line, as the error
+// paths are: a trickle's event then runs through fewer code lines.
+void Multi::Impl::receive_ended(Transfer& t, const IoResult& r) {
+  if (retry_on_fresh_connection(t)) return;
+  if (r.status == IoResult::error)
+    return finish(t, r.code != Result::ok ? r.code : Result::recv_error, r.err);
+  if (t.parser.eof() == detail::Http1Parser::Status::done) {
+    // A body delimited by the close; over TLS, a close without close_notify could be
+    // anyone's cut.
+    if (r.code == Result::tls_truncated) return finish(t, Result::tls_truncated);
+    response_complete(t, 0);
+    return;
+  }
+  finish(t, t.parser.error());
 }
 
 // A TLS read waits for the socket to be writable (want out), or, having waited, reads on.

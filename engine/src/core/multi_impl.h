@@ -40,6 +40,8 @@ class Multi::Impl : private detail::Resolver::Host {
   bool remove(TransferId id);
   bool end_loop(TransferId id);
   int socket_action(int fd, int events);
+  // Several transfers share the socket (rare: out of socket_action's line).
+  [[gnu::cold]] void step_sharers(detail::SockEntry& e, int fd, int events);
   int perform();
   long timeout();
   std::optional<Done> info_read();
@@ -116,6 +118,7 @@ class Multi::Impl : private detail::Resolver::Host {
   // `fd` is t.conn->fd, passed down from socket_action() so that a trickle's event does
   // not have to fetch the (cold) Connection before it can call recv().
   void receive(Transfer& t, int fd);
+  [[gnu::cold]] void receive_ended(Transfer& t, const detail::IoResult& r);
   void turn(Transfer& t, int want);
   bool retry_on_fresh_connection(Transfer& t);
 

@@ -25,6 +25,7 @@ namespace msb::detail {
 
 struct SockEntry;
 class Transport;
+struct IoResult;
 }  // namespace msb::detail
 
 struct ssl_st;  // OpenSSL's SSL, kept out of the engine's headers
