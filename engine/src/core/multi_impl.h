@@ -203,7 +203,7 @@ class Multi::Impl : private detail::Resolver::Host {
 
   bool timer_armed_ = false;  // the application holds a timer we asked for
   std::int64_t timer_deadline_ = 0;
-  std::vector<TransferId> waiting_;  // scratch for socket_action, reused (no allocation)
+  std::vector<TransferId> waiting_;  // scratch for step_sharers, reused (no allocation)
 
   std::unique_ptr<detail::Resolver> resolver_;  // made at the first host name
   detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline
