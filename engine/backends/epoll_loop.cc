@@ -28,6 +28,7 @@ class EpollLoop final : public Loop {
  public:
   EpollLoop() : epfd_(epoll_create1(EPOLL_CLOEXEC)), ready_(1024) {
     if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+    batch_.reserve(ready_.size());  // push_back in poll() never allocates
   }
   ~EpollLoop() override { ::close(epfd_); }
   const char* name() const override { return "epoll"; }
@@ -57,17 +58,20 @@ class EpollLoop final : public Loop {
       const int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
       n = epoll_wait(epfd_, ready_.data(), static_cast<int>(ready_.size()), ms);
     }
+    batch_.clear();
     for (int i = 0; i < n; ++i) {
       const std::uint32_t e = ready_[i].events;
       int events = 0;
       if (e & EPOLLIN) events |= kEventIn;
       if (e & EPOLLOUT) events |= kEventOut;
       if (e & (EPOLLERR | EPOLLHUP)) events |= kEventErr;
-      dispatch(ready_[i].data.fd, events);
+      batch_.push_back({ready_[i].data.fd, events});
     }
+    dispatch_all(batch_);
     // A full batch hints at more ready sockets than the array holds: grow it.
     if (n == static_cast<int>(ready_.size()) && ready_.size() < 65536) {
       ready_.resize(ready_.size() * 2);
+      batch_.reserve(ready_.size());
     }
   }
 
@@ -75,6 +79,7 @@ class EpollLoop final : public Loop {
   int epfd_;
   bool pwait2_ = true;  // epoll_pwait2 (nanosecond waits) until the kernel says ENOSYS
   std::vector<epoll_event> ready_;
+  std::vector<ReadySocket> batch_;  // ready_ in the engine's terms, for dispatch_all()
 };
 
 }  // namespace

@@ -136,10 +136,8 @@ class IoUringLoop final : public Loop {
       ready_.push_back({fd, events});
     }
     io_uring_cq_advance(&ring_, seen);
-    for (const Ready& r : ready_) {
-      fired_.push_back(r.fd);
-      dispatch(r.fd, r.events);
-    }
+    for (const ReadySocket& r : ready_) fired_.push_back(r.fd);
+    dispatch_all(ready_);
     ready_.clear();
   }
 
@@ -149,11 +147,6 @@ class IoUringLoop final : public Loop {
     std::uint8_t what = 0;  // kPoll mask now wanted
     bool armed = false;     // a poll request of this generation is in the ring
   };
-  struct Ready {
-    int fd;
-    int events;
-  };
-
   io_uring_sqe* take_sqe() {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     while (!sqe) {  // (d)
@@ -174,7 +167,7 @@ class IoUringLoop final : public Loop {
   io_uring ring_{};
   std::vector<Slot> slots_;  // by fd
   std::vector<int> fired_;   // fds whose request completed last iteration: re-armed next
-  std::vector<Ready> ready_;
+  std::vector<ReadySocket> ready_;
 };
 
 }  // namespace

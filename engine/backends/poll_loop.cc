@@ -55,13 +55,13 @@ class PollLoop final : public Loop {
       ready_.push_back({p.fd, ev});
       if (static_cast<int>(ready_.size()) == n) break;
     }
-    for (const auto& [fd, ev] : ready_) dispatch(fd, ev);
+    dispatch_all(ready_);
   }
 
  private:
   std::vector<pollfd> fds_;
   std::vector<int> slot_;  // by fd: index in fds_, or -1
-  std::vector<std::pair<int, int>> ready_;
+  std::vector<ReadySocket> ready_;
 };
 
 }  // namespace

@@ -60,14 +60,14 @@ class SelectLoop final : public Loop {
       const int ev = (FD_ISSET(fd, &r) ? kEventIn : 0) | (FD_ISSET(fd, &w) ? kEventOut : 0);
       if (ev) ready_.push_back({fd, ev});
     }
-    for (const auto& [fd, ev] : ready_) dispatch(fd, ev);
+    dispatch_all(ready_);
   }
 
  private:
   fd_set want_read_;
   fd_set want_write_;
   int max_fd_ = -1;
-  std::vector<std::pair<int, int>> ready_;
+  std::vector<ReadySocket> ready_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,14 @@ class LoopTarget {
   virtual ~LoopTarget() = default;
   virtual void on_socket(int fd, int events) = 0;  // socket_action(fd, events)
   virtual void on_timeout() = 0;                   // socket_action(kSocketTimeout, 0)
+  // on_socket(fd) follows, two dispatches later (Multi::prefetch); ignored unless useful.
+  virtual void ahead(int /*fd*/) {}
+};
+
+// One socket a wait found ready, with what it is ready for (kEvent bits).
+struct ReadySocket {
+  int fd = -1;
+  int events = 0;
 };
 
 class Loop : public Backend {
@@ -62,6 +71,9 @@ class Loop : public Backend {
   // Applies what watch() collected since the last iteration, once per fd.
   void apply_changes();
   void dispatch(int fd, int events);
+  // dispatch() for each of one wait's ready sockets in order, naming each to the target
+  // (ahead()) two dispatches before its own.
+  void dispatch_all(std::span<const ReadySocket> ready);
   // Nanoseconds until the timer, clamped to max_wait_ns; -1 only if both are "forever".
   std::int64_t wait_ns(std::int64_t max_wait_ns) const;
   void fire_timer_if_due();

@@ -14,6 +14,8 @@
 //  - Finished transfers are read with info_read(). Unlike libcurl, a finished transfer is
 //    released by the engine at once (its Done carries everything), so remove() is only for
 //    abandoning a transfer still running.
+//  - prefetch(fd) (msbench's own, optional): socket_action(fd) follows two calls later;
+//    the engine loads that socket's state meanwhile.
 //  - perform()/fdset()/pollset() are the pre-multi_socket way: perform() steps every
 //    transfer, O(n) per call, kept on purpose as the baseline the design replaced.
 // Callbacks run inside add/remove/socket_action/perform and must not call back into the
@@ -110,6 +112,13 @@ class Multi {
 
   // Acts on socket `fd` (or the timers, with kSocketTimeout); returns transfers running.
   int socket_action(int fd, int events);
+  // A hint, never required: socket_action(fd, ...) will follow, after the calls for the
+  // sockets hinted before it. An application holding several ready sockets from one wait
+  // names each one two calls before its own; the engine starts loading that socket's entry
+  // at once and its transfer during the next socket_action(), so both arrive while another
+  // socket's recv() runs in the kernel instead of stalling fd's own call. Harmless for any
+  // fd, known or not; the loop backends (epoll, io_uring, poll, select) do it.
+  void prefetch(int fd) noexcept;
   // Steps every transfer (the O(n) legacy driver); returns transfers running.
   int perform();
 

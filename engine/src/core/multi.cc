@@ -42,6 +42,9 @@ bool Multi::end_loop(TransferId id) {
 int Multi::socket_action(int fd, int events) {
   return impl_->socket_action(fd, events);
 }
+void Multi::prefetch(int fd) noexcept {
+  impl_->prefetch(fd);
+}
 int Multi::perform() {
   return impl_->perform();
 }

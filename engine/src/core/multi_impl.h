@@ -14,6 +14,7 @@
 // on the first timeout), transfer_machine.cc, exchange.cc, completion.cc: in that order.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -40,6 +41,7 @@ class Multi::Impl : private detail::Resolver::Host {
   bool remove(TransferId id);
   bool end_loop(TransferId id);
   int socket_action(int fd, int events);
+  void prefetch(int fd) noexcept;
   // Several transfers share the socket (rare: out of socket_action's line).
   [[gnu::cold]] void step_sharers(detail::SockEntry& e, int fd, int events);
   int perform();
@@ -68,6 +70,10 @@ class Multi::Impl : private detail::Resolver::Host {
   // event, the call and its two functions' code lines were a tenth of an event's.
   std::int64_t read_clock() { return real_clock_ ? detail::monotonic_ns() : clock_.now_ns(); }
   std::int64_t since_start_us(const Transfer& t) const { return (now_ - t.start_ns) / 1000; }
+
+  // Loads the transfers of the sockets prefetch() named before the previous call: their
+  // entries have had a whole socket_action() to arrive.
+  void load_ahead();
 
   // --- deadlines (deadlines.cc)
   void set_expire(Transfer& t, detail::ExpireId id, std::int64_t when);
@@ -179,6 +185,7 @@ class Multi::Impl : private detail::Resolver::Host {
   // asks the queue only then: most events change no deadline.
   bool deadlines_changed_ = true;
   const bool instrument_;            // opt_.instrument, on this line
+  std::uint8_t ahead_count_ = 0;     // sockets in ahead_
   std::vector<char> recv_buffer_;    // shared by all transfers
   std::vector<TransferId> refused_;  // transfers whose socket the application refused
   detail::TcpTransport tcp_;
@@ -204,6 +211,14 @@ class Multi::Impl : private detail::Resolver::Host {
   bool timer_armed_ = false;  // the application holds a timer we asked for
   std::int64_t timer_deadline_ = 0;
   std::vector<TransferId> waiting_;  // scratch for step_sharers, reused (no allocation)
+  // Sockets prefetch() named whose transfers are not loaded yet, oldest first, each with the
+  // socket_action() count when it was named; full, the oldest is dropped (a hint is a hint).
+  struct Ahead {
+    int fd = -1;
+    std::uint64_t call = 0;
+  };
+  std::array<Ahead, 4> ahead_{};
+  std::uint8_t ahead_first_ = 0;
 
   std::unique_ptr<detail::Resolver> resolver_;  // made at the first host name
   detail::TimerNode resolver_timer_;            // owner null: the resolver's deadline

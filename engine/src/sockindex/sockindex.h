@@ -61,6 +61,10 @@ class SockIndex {
   virtual ~SockIndex() = default;
   // The entry for fd, or null. Counts one lookup and the entries compared.
   virtual SockEntry* find(int fd) = 0;
+  // Starts loading the line find(fd) reads first, without waiting for it or reading it.
+  virtual void prefetch(int fd) const = 0;
+  // find() without counting: the second step of a prefetch, not a lookup of its own.
+  virtual SockEntry* peek(int fd) const = 0;
   // Adds an entry for fd, which must not be present.
   virtual SockEntry& insert(int fd) = 0;
   // Removes and frees the entry for fd, if present.

@@ -41,6 +41,12 @@ class alignas(64) DirectSockIndex final : public SockIndex {
     ++probes_;
     return live(fd);
   }
+  void prefetch(int fd) const override {
+    const auto i = static_cast<std::size_t>(fd);
+    if (fd < 0 || (i >> kChunkBits) >= chunks_.size()) return;
+    if (SockEntry* c = chunks_[i >> kChunkBits].get()) __builtin_prefetch(&c[i & (kChunk - 1)]);
+  }
+  SockEntry* peek(int fd) const override { return live(fd); }
   SockEntry& insert(int fd) override {
     const auto i = static_cast<std::size_t>(fd);
     const std::size_t k = i >> kChunkBits;

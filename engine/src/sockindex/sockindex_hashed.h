@@ -28,6 +28,7 @@ class BucketChains {
     }
     return nullptr;
   }
+  void prefetch(std::size_t bucket) const { __builtin_prefetch(&buckets_[bucket]); }
   void push(std::size_t bucket, SockEntry* e) {
     Bucket& b = buckets_[bucket];
     e->next = b.head;
@@ -75,6 +76,11 @@ class HashedSockIndex : public SockIndex {
   SockEntry* find(int fd) override {
     ++lookups_;
     return chains_.find(self().bucket(fd), fd, &probes_);
+  }
+  void prefetch(int fd) const override { chains_.prefetch(self().bucket(fd)); }
+  SockEntry* peek(int fd) const override {
+    std::uint64_t probes = 0;
+    return chains_.find(self().bucket(fd), fd, &probes);
   }
   SockEntry& insert(int fd) override {
     self().before_insert();

@@ -1,8 +1,10 @@
 // The floor: the same connections to the same server, but no engine. Each transfer is a
 // socket that connects, sends a fixed GET, and then gets one bare recv() per readiness
 // event; nothing is parsed, no timer is kept. Its per-event histogram (the time of that
-// lookup-and-recv, timed like socket_action) is the least any engine can cost here, so
-// msbench's figures are read as ratios to it.
+// lookup-and-recv, timed like socket_action) is what an event costs with no engine at all,
+// so msbench's figures are read as ratios to it. It reads its per-socket record when the
+// event comes, as a plain loop would (no lookahead): an engine that loads its state while
+// the sockets before it are in recv() (msbench's Multi::prefetch) can come under it.
 //  - Host names are not resolved: the floor connects to literal IPv4 addresses only.
 //  - End of stream counts as `ok` (no framing is checked); a refused or failed connect is
 //    couldnt_connect, a failed send send_error, any other recv error recv_error.
