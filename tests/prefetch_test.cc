@@ -66,12 +66,13 @@ void run_with_hints(const std::string& backend, SockIndexKind index) {
     EXPECT_TRUE(d.body_bytes == 8 || d.body_bytes == 3000) << d.body_bytes;
   }
   EXPECT_GE(hints_to_watched, std::uint64_t{kTransfers});  // named while they ran
-  EXPECT_GT(hints, hints_to_watched);                     // and junk beside them
-  EXPECT_FALSE(closed.empty());  // and some named sockets closed since
+  EXPECT_GT(hints, hints_to_watched);                      // and junk beside them
+  EXPECT_FALSE(closed.empty());                            // and some named sockets closed since
 }
 
 TEST_P(Prefetch, AnyFdChangesNothingAndIsNoLookup) {
-  for (const std::string& name : sockindex_names()) run_with_hints(GetParam(), *parse_sockindex(name));
+  for (const std::string& name : sockindex_names())
+    run_with_hints(GetParam(), *parse_sockindex(name));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Prefetch, ::testing::ValuesIn(test::all_backends()),
